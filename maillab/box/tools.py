@@ -1,0 +1,52 @@
+"""The host programs the lab box needs, and a clear error when one is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from maillab.errors import BoxError, MissingTool, NotRoot
+
+# program -> the Debian package that installs it
+TOOLS = {
+    "systemd-nspawn": "systemd-container",
+    "mmdebstrap": "mmdebstrap",
+    "ip": "iproute2",
+    "ssh-keygen": "openssh-client",
+    "unshare": "util-linux",
+    "mount": "mount",
+}
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise NotRoot()
+
+
+def require_tools(names: Sequence[str] = tuple(TOOLS)) -> None:
+    for name in names:
+        if shutil.which(name) is None:
+            raise MissingTool(name, TOOLS[name])
+
+
+def run(argv: Sequence[str], *, input: str | None = None, timeout: float = 60) -> str:
+    """Run a host command that must succeed; its failure is a BoxError naming it."""
+    try:
+        proc = subprocess.run(
+            list(argv),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BoxError(f"`{' '.join(argv)}` took more than {timeout:g} s") from None
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip()
+        raise BoxError(
+            f"`{' '.join(argv)}` failed (status {proc.returncode}): {detail}"
+        )
+    return proc.stdout

@@ -1,0 +1,27 @@
+"""Progress of long steps (image build, boot), reported to whoever renders it.
+
+Library code never prints: it calls a `Reporter`.  The CLI draws a bar; a
+notebook can show a widget or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a long task; `done`/`total` are set when the length is known."""
+
+    step: str
+    message: str
+    done: int | None = None
+    total: int | None = None
+
+
+Reporter = Callable[[Progress], None]
+
+
+def quiet(_: Progress) -> None:
+    """A reporter that shows nothing."""
