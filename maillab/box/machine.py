@@ -237,7 +237,7 @@ class Box:
         log_path = str(self.files.console_log)
         report(Progress("boot", "waiting for SSH"))
         while not _port_open(state.address, 22):
-            if not _is_our_nspawn(state.pid or 0, self.files.mountpoint):
+            if state.pid is None or _is_gone(state.pid):
                 raise BootFailed(f"box {self.name} stopped while booting", log_path)
             if time.monotonic() > deadline:
                 raise BootFailed(
