@@ -159,6 +159,12 @@ LOCAL
   sed -i 's|^include "/etc/bind/named.conf.default-zones";|// & (maillab: own root zone)|' \
     /etc/bind/named.conf
   write_zones
+  # On a DHCP-configured VM (Vagrant's NAT interface), keep dhclient from
+  # putting its own resolver back at the next lease renewal.
+  if [ -d /etc/dhcp/dhclient-enter-hooks.d ]; then
+    echo 'make_resolv_conf() { :; }  # maillab: the lab BIND is the resolver' \
+      > /etc/dhcp/dhclient-enter-hooks.d/maillab-keep-resolv-conf
+  fi
   cat > /etc/resolv.conf <<RESOLV
 # maillab: the lab's own BIND.
 search $LAB_DOMAIN
