@@ -12,12 +12,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Progress:
-    """One step of a long task; `done`/`total` are set when the length is known."""
+    """One report from a long task.
+
+    `message` names the stage (it changes seldom); `item` is what the stage is
+    working on right now (a package name).  `done`/`total` count the work when
+    its length is known.
+    """
 
     step: str
     message: str
     done: int | None = None
     total: int | None = None
+    item: str = ""
 
 
 Reporter = Callable[[Progress], None]

@@ -5,16 +5,25 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.progress import Progress as Bar
 from rich.table import Table
 
 from maillab.progress import Progress
+from maillab.remote.listeners import Listener
 from maillab.status import MachineStatus
 
 console = Console()
 error_console = Console(stderr=True)
 
+# The process that holds a service's sockets, where it is not the unit's name.
+_PROCESS_OF = {"ssh": "sshd", "postfix": "master"}
 _STATE_STYLE = {"active": "green", "failed": "bold red", "inactive": "yellow"}
 
 
@@ -31,7 +40,7 @@ class ProgressView:
             console=console,
             transient=True,
         )
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._last = ""
 
     def __enter__(self) -> ProgressView:
@@ -49,35 +58,19 @@ class ProgressView:
             self._bar.stop()
 
     def report(self, event: Progress) -> None:
-        if not self.live:
-            self._plain(event)
+        if event.message != self._last:
+            self._last = event.message
+            if not self.live or event.total is None:
+                console.print(f"[{event.step}] {event.message}", highlight=False)
+        if not self.live or event.total is None:
             return
         task = self._tasks.get(event.step)
         if task is None:
-            task = self._tasks[event.step] = self._bar.add_task(
-                event.message, total=event.total
-            )
+            task = self._tasks[event.step] = self._bar.add_task("", total=event.total)
+        text = f"{event.message} {event.item}".strip()
         self._bar.update(
-            task,
-            description=event.message[:60],
-            total=event.total,
-            completed=event.done or 0,
+            task, description=text[:50], total=event.total, completed=event.done or 0
         )
-        if event.done is None and event.step in ("box", "boot"):
-            console.print(f"  {event.message}")
-
-    def _plain(self, event: Progress) -> None:
-        # Off a terminal, print each stage once, not every package.
-        if (
-            event.done is not None
-            and not event.message[:1].isupper()
-            and event.done != event.total
-            and "build" not in event.message
-        ):
-            return
-        if event.message != self._last:
-            console.print(f"[{event.step}] {event.message}", highlight=False)
-            self._last = event.message
 
 
 def status_table(status: MachineStatus) -> Table:
@@ -87,26 +80,26 @@ def status_table(status: MachineStatus) -> Table:
     table.add_column("service")
     table.add_column("state")
     table.add_column("listening on")
-    ports: dict[str, list[str]] = {}
-    for listener in status.listeners:
-        ports.setdefault(listener.process, []).append(
-            f"{listener.address}:{listener.port}"
-        )
-    process_of = {
-        "ssh": "sshd",
-        "postfix": "master",
-        "spamd": "spamd",
-        "apache2": "apache2",
-        "named": "named",
-        "dovecot": "dovecot",
-        "opendkim": "opendkim",
-    }
+    unclaimed = list(status.listeners)
     for name, state in status.services.items():
-        where = sorted(set(ports.pop(process_of.get(name, name), [])))
+        process = _PROCESS_OF.get(name, name)
+        mine = [s for s in unclaimed if process in s.processes]
+        unclaimed = [s for s in unclaimed if s not in mine]
         style = _STATE_STYLE.get(state, "yellow")
-        table.add_row(name, f"[{style}]{state}[/]", " ".join(where))
-    for process, where in sorted(ports.items()):
-        table.add_row(f"({process})", "", " ".join(sorted(set(where))))
+        table.add_row(name, f"[{style}]{state}[/]", _endpoints(mine))
+    others: dict[str, list[Listener]] = {}
+    for listener in unclaimed:
+        others.setdefault(listener.process, []).append(listener)
+    for process, listeners in sorted(others.items()):
+        table.add_row(f"({process})", "", _endpoints(listeners))
     if status.failed_units:
         table.caption = "failed units: " + ", ".join(status.failed_units)
     return table
+
+
+def _endpoints(listeners: list[Listener]) -> str:
+    shown = []
+    for s in listeners:
+        address = f"[{s.address}]" if ":" in s.address else s.address
+        shown.append(f"{address}:{s.port}")
+    return " ".join(sorted(set(shown), key=lambda e: (int(e.rsplit(":", 1)[1]), e)))

@@ -152,9 +152,12 @@ def _run_build(argv: list[str], logfile: Path, total: int, report: Reporter) -> 
             out.write(line)
             if _STEP.match(line):
                 steps += 1
-                report(Progress("image", _short(line), min(steps, total), total))
+                stage = "installing packages" if line[0] != "G" else "downloading"
+                done = min(steps, total)
+                report(Progress("image", stage, done, total, item=_short(line)))
             elif line.startswith("I: "):
-                report(Progress("image", line[3:].strip(), min(steps, total), total))
+                message = line[3:].strip().rstrip(".")
+                report(Progress("image", message, min(steps, total), total))
             if time.monotonic() > deadline:
                 proc.kill()
         status = proc.wait()
@@ -166,8 +169,8 @@ def _run_build(argv: list[str], logfile: Path, total: int, report: Reporter) -> 
 def _short(line: str) -> str:
     words = line.split()
     if line.startswith("Get:"):
-        return f"downloading {words[4] if len(words) > 4 else ''}".strip()
-    return f"{words[0].lower()} {words[2] if words[0] == 'Setting' else words[1]}"
+        return words[4] if len(words) > 4 else ""
+    return words[2] if words[0] == "Setting" else words[1]
 
 
 def _expected_steps(images: Path) -> int:

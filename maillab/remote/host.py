@@ -60,10 +60,13 @@ if [ -n "$2" ]; then cp -p -- "$2" "$1"; else rm -f -- "$1"; fi
 class Host:
     """A lab machine, reached through a backend (SSH or local)."""
 
-    def __init__(self, backend: Backend, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, backend: Backend, *, timeout: float = 60.0, backup_root: str = BACKUP_ROOT
+    ) -> None:
         self.backend = backend
         self.name = backend.name
         self.timeout = timeout
+        self.backup_root = backup_root
 
     def __repr__(self) -> str:
         return f"Host({self.name!r})"
@@ -86,7 +89,7 @@ class Host:
         input: str | bytes | None = None,
         timeout: float | None = None,
     ) -> CommandResult:
-        """Run a command; a string goes through the shell, a list is quoted word by word.
+        """Run a command: a string goes through the shell, a list is quoted per word.
 
         With `check=True` a non-zero exit raises `CommandFailed`.
         """
@@ -109,7 +112,7 @@ class Host:
     def read(
         self, path: str, *, sudo: bool = True, timeout: float | None = None
     ) -> str:
-        """The text of a file on the host (root can read every file, so sudo is the default)."""
+        """The text of a file on the host (read as root unless sudo=False)."""
         result = self.run(["cat", "--", path], sudo=sudo, timeout=timeout)
         if not result.ok:
             raise RemoteFileError(self.name, path, _read_problem(result.stderr))
@@ -143,7 +146,7 @@ class Host:
             path,
             owner or "",
             mode_text,
-            BACKUP_ROOT,
+            self.backup_root,
         ]
         result = self.run(argv, sudo=True, input=text, timeout=timeout)
         if not result.ok:
@@ -163,12 +166,12 @@ class Host:
 
     def backups(self, path: str) -> list[str]:
         """The backups `write` kept of a file, oldest first."""
-        pattern = shlex.quote(f"{BACKUP_ROOT}{path}.") + "[0-9]*"
+        pattern = shlex.quote(f"{self.backup_root}{path}.") + "[0-9]*"
         result = self.run(f"ls -1d -- {pattern} 2>/dev/null", sudo=True)
         return sorted(result.stdout.split())
 
     def restore(self, path: str, backup: str | None = None) -> WriteResult:
-        """Put a backup back in place (the newest one by default), backing up the current file."""
+        """Put a backup back (the newest by default); the current file is backed up."""
         candidates = [backup] if backup else self.backups(path)[-1:]
         if not candidates:
             raise RemoteFileError(self.name, path, "has no backup to restore")

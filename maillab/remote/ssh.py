@@ -120,7 +120,8 @@ class SSHBackend:
             keys = ", ".join(s.identity_files) or "your SSH agent and default keys"
             raise AuthenticationRefused(
                 self.name,
-                f"user {s.user or os.environ.get('USER', '?')} was refused with {keys}; "
+                f"user {s.user or os.environ.get('USER', '?')} was refused "
+                f"with {keys}; "
                 "check User and IdentityFile for this host",
             ) from None
         except paramiko.SSHException as exc:
@@ -177,11 +178,10 @@ def _drain(channel: paramiko.Channel, deadline: float) -> tuple[bytes, bytes]:
             out += channel.recv(65536)
         while channel.recv_stderr_ready():
             err += channel.recv_stderr(65536)
-        if channel.exit_status_ready() and not (
-            channel.recv_ready() or channel.recv_stderr_ready()
-        ):
-            if channel.eof_received or channel.closed:
-                return bytes(out), bytes(err)
+        pending = channel.recv_ready() or channel.recv_stderr_ready()
+        finished = channel.eof_received or channel.closed
+        if channel.exit_status_ready() and finished and not pending:
+            return bytes(out), bytes(err)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Deadline

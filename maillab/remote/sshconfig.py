@@ -157,7 +157,8 @@ def parse_vagrant_ssh_config(text: str, *, machine: str | None = None) -> SSHSet
     if machine is None:
         if len(names) > 1:
             raise VagrantError(
-                f"this Vagrant project has several machines ({', '.join(sorted(names))}); "
+                "this Vagrant project has several machines "
+                f"({', '.join(sorted(names))}); "
                 "pass machine= to choose one"
             )
         machine = names[0]
@@ -212,6 +213,9 @@ def _vagrant_failure(directory: Path, output: str) -> str:
         or "not created" in lowered
         or "must be running" in lowered
     ):
-        return f"the Vagrant VM in {directory} is not running; start it with `vagrant up` there"
+        return (
+            f"the Vagrant VM in {directory} is not running; "
+            "start it with `vagrant up` there"
+        )
     last = output.strip().splitlines()[-1:] or ["no output"]
     return f"`vagrant ssh-config` failed in {directory}: {last[0]}"

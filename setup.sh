@@ -1,0 +1,36 @@
+#!/bin/bash
+# maillab quick start, on a Debian 12 machine, as root:
+#
+#   ./setup.sh            install everything, then bring the lab box up
+#   ./setup.sh --no-up    install only
+#
+# It installs the host tools the lab box needs (mmdebstrap, systemd-nspawn,
+# iproute2, ssh), makes a virtual environment in .venv with maillab and its
+# dependencies, links /usr/local/bin/maillab, and runs `maillab up`.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh: run it as root (sudo ./setup.sh): the lab box needs root" >&2
+  exit 1
+fi
+
+HOST_PACKAGES=(
+  python3 python3-venv python3-pip
+  mmdebstrap systemd-container iproute2 util-linux mount
+  openssh-client ca-certificates
+)
+echo "[setup] Debian packages: ${HOST_PACKAGES[*]}"
+apt-get update -q > /dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  "${HOST_PACKAGES[@]}" > /dev/null
+
+echo "[setup] Python environment in .venv"
+[ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,notebooks]'
+ln -sf "$PWD/.venv/bin/maillab" /usr/local/bin/maillab
+
+if [ "${1:-}" != --no-up ]; then
+  echo "[setup] maillab up"
+  .venv/bin/maillab up
+fi
