@@ -2,6 +2,7 @@
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_write_new_file_then_backup_on_change(host, tmp_path):
     second = host.write(path, "myhostname = b\n")
     assert second.changed
     assert second.backup and second.backup.startswith(str(tmp_path / "backups"))
-    assert open(second.backup).read() == "myhostname = a\n"
+    assert Path(second.backup).read_text() == "myhostname = a\n"
     assert host.read(path) == "myhostname = b\n"
     # The new file keeps the old one's mode.
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
@@ -78,7 +79,7 @@ def test_two_backups_in_one_second_both_kept(host, tmp_path):
         host.write(path, text)
     kept = host.backups(path)
     assert len(kept) == 2
-    assert sorted(open(b).read() for b in kept) == ["1", "2"]
+    assert sorted(Path(b).read_text() for b in kept) == ["1", "2"]
 
 
 def test_restore_puts_the_newest_backup_back(host, tmp_path):

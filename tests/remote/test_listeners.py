@@ -34,7 +34,8 @@ def test_socket_without_process_column(fixture_text):
 
 def test_interface_suffix_and_wildcards():
     text = (
-        'LISTEN 0 4096 127.0.0.53%lo:53 0.0.0.0:* users:(("systemd-resolve",pid=9,fd=14))\n'
+        "LISTEN 0 4096 127.0.0.53%lo:53 0.0.0.0:* "
+        'users:(("systemd-resolve",pid=9,fd=14))\n'
         'LISTEN 0 511 *:80 *:* users:(("apache2",pid=1,fd=4))\n'
         "LISTEN 0 10 [fe80::1%eth0]:53 [::]:*\n"
     )
