@@ -62,37 +62,21 @@ def create_box_network(box: layout.BoxLayout, address: str) -> None:
         remove_box_network(box)
     check_address_free(address)
     ns = box.netns
+    cidr = f"{address}/{layout.PREFIX_LENGTH}"
     run(["ip", "netns", "add", ns])
-    run(
-        [
-            "ip",
-            "link",
-            "add",
-            box.veth,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "netns",
-            ns,
-        ]
-    )
+    # A MAC address derived from the IP address stays the same from one boot
+    # to the next, so this machine's ARP cache never points at a dead one.
+    peer = ["peer", "name", "eth0", "address", box_mac(address), "netns", ns]
+    run(["ip", "link", "add", box.veth, "type", "veth", *peer])
     run(["ip", "link", "set", box.veth, "master", layout.BRIDGE, "up"])
-    run(
-        [
-            "ip",
-            "-n",
-            ns,
-            "addr",
-            "add",
-            f"{address}/{layout.PREFIX_LENGTH}",
-            "dev",
-            "eth0",
-        ]
-    )
+    run(["ip", "-n", ns, "addr", "add", cidr, "dev", "eth0"])
     run(["ip", "-n", ns, "link", "set", "lo", "up"])
     run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+
+
+def box_mac(address: str) -> str:
+    """A locally administered MAC address: 02:00 then the four bytes of the IP."""
+    return "02:00:" + ":".join(f"{int(b):02x}" for b in address.split("."))
 
 
 def remove_box_network(box: layout.BoxLayout) -> None:
