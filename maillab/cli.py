@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from rich.markup import escape
+
 from maillab.box import Box, all_boxes
 from maillab.box.layout import home
 from maillab.errors import MaillabError
@@ -32,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except MaillabError as exc:
-        error_console.print(f"[bold red]maillab:[/] {exc}", highlight=False)
+        error_console.print(
+            f"[bold red]maillab:[/] {escape(str(exc))}", highlight=False
+        )
         return 1
     except KeyboardInterrupt:
         error_console.print("maillab: interrupted")

@@ -61,7 +61,9 @@ class ProgressView:
         if event.message != self._last:
             self._last = event.message
             if not self.live or event.total is None:
-                console.print(f"[{event.step}] {event.message}", highlight=False)
+                console.print(
+                    f"[{event.step}] {event.message}", markup=False, highlight=False
+                )
         if not self.live or event.total is None:
             return
         task = self._tasks.get(event.step)
