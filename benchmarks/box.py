@@ -35,7 +35,7 @@ def cold_build() -> float:
 
 def box_memory(box: Box) -> int:
     """Proportional set size of every process in the box's PID namespace, bytes."""
-    init = Path(f"/proc/{box.state().pid}/task/{box.state().pid}/children")
+    init = Path(f"/proc/{box.pid}/task/{box.pid}/children")
     init_pid = int(init.read_text().split()[0])
     namespace = os.readlink(f"/proc/{init_pid}/ns/pid")
     total = 0
@@ -84,7 +84,8 @@ def main() -> None:
         report("reset", [timed(box.reset) for _ in range(args.runs)])
         time.sleep(5)  # let spamd's children and apache settle
         print(
-            f"memory      {box_memory(box) / 2**20:6.0f} MiB (PSS of the box's processes)"
+            f"memory      {box_memory(box) / 2**20:6.0f} MiB",
+            "(PSS of the box's processes)",
         )
     finally:
         box.destroy()

@@ -18,7 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from maillab.box import image as images
@@ -45,7 +45,9 @@ class BoxState:
     name: str
     address: str
     image: str
-    pid: int | None = None
+    # False from the moment its upper layer is new until its keys, address
+    # and passwords are in: an interrupted `reset` is finished by the next `up`.
+    personalized: bool = False
 
 
 class Box:
@@ -68,7 +70,9 @@ class Box:
     def state(self) -> BoxState:
         if not self.exists:
             raise NoSuchBox(self.name)
-        return BoxState(**json.loads(self.files.state.read_text()))
+        data = json.loads(self.files.state.read_text())
+        known = {f.name for f in fields(BoxState)}
+        return BoxState(**{k: v for k, v in data.items() if k in known})
 
     def _save(self, state: BoxState) -> None:
         tmp = self.files.state.with_suffix(".tmp")
@@ -76,11 +80,13 @@ class Box:
         tmp.replace(self.files.state)
 
     @property
+    def pid(self) -> int | None:
+        """The running systemd-nspawn of this box, found in /proc (not stored)."""
+        return _find_nspawn(self.files.mountpoint) if self.exists else None
+
+    @property
     def is_running(self) -> bool:
-        if not self.exists:
-            return False
-        pid = self.state().pid
-        return pid is not None and _is_our_nspawn(pid, self.files.mountpoint)
+        return self.pid is not None
 
     @property
     def address(self) -> str:
@@ -126,44 +132,41 @@ class Box:
                         "`maillab reset` moves it to the new one",
                     )
                 )
-            self._start(state, fresh=created, report=report)
+            self._start(state, report=report)
             return True
 
     def down(self, *, report: Reporter = quiet) -> None:
         """Stop the box cleanly; its files stay for the next `up`."""
         _prepare()
         with self._locked():
-            state = self.state()
-            if self.is_running:
+            self.state()  # a clear error when there is no such box
+            pid = self.pid
+            if pid is not None:
                 report(Progress("box", f"stopping {self.name}"))
-                _stop(state.pid, STOP_TIMEOUT)  # type: ignore[arg-type]
-            self._teardown(state)
+                _stop(pid, STOP_TIMEOUT)
+            self._teardown()
 
     def reset(self, *, report: Reporter = quiet) -> None:
         """Back to the start-of-chapter state: a fresh upper layer, then boot."""
         _prepare()
         with self._locked():
             state = self.state()
-            if self.is_running:
-                _kill(state.pid)  # type: ignore[arg-type]
-            self._teardown(state)
+            self._kill_and_teardown()
             report(Progress("box", "discarding the box's changes"))
+            state.personalized = False
+            self._save(state)
             _wipe(self.files)
             image = images.ensure_image(base=self.home, report=report)
             state.image = image.key
             self._save(state)
-            self._start(state, fresh=True, report=report)
+            self._start(state, report=report)
 
     def destroy(self, *, report: Reporter = quiet) -> None:
         """Remove the box, its files and its network; the image cache stays."""
         _prepare()
         with self._locked():
-            if not self.exists:
-                raise NoSuchBox(self.name)
-            state = self.state()
-            if self.is_running:
-                _kill(state.pid)  # type: ignore[arg-type]
-            self._teardown(state)
+            self.state()
+            self._kill_and_teardown()
             shutil.rmtree(self.files.root_dir)
             if not any(b.exists for b in all_boxes(self.home)):
                 network.remove_bridge()
@@ -182,7 +185,7 @@ class Box:
         self.files.known_hosts.write_text(f"{address} {host_pub[0]} {host_pub[1]}\n")
         self._save(BoxState(self.name, address, image.key))
 
-    def _start(self, state: BoxState, *, fresh: bool, report: Reporter) -> None:
+    def _start(self, state: BoxState, *, report: Reporter) -> None:
         image = images.Image(state.image, self.home / "images" / state.image)
         if not image.is_complete:
             raise BoxError(
@@ -192,16 +195,17 @@ class Box:
         network.ensure_bridge()
         network.create_box_network(self.files, state.address)
         _mount(self.files, image)
-        if fresh:
+        if not state.personalized:
             report(Progress("box", f"personalizing {self.name} ({state.address})"))
             self._personalize(state)
+            state.personalized = True
+            self._save(state)
         write_ssh_config(self.home)
         report(
             Progress("boot", f"booting {self.name} (console: {self.files.console_log})")
         )
-        state.pid = _boot(self.files)
-        self._save(state)
-        self._wait_ready(state, report)
+        pid = _boot(self.files)
+        self._wait_ready(state, pid, report)
 
     def _personalize(self, state: BoxState) -> None:
         root = self.files.mountpoint
@@ -232,12 +236,12 @@ class Box:
             timeout=60,
         )
 
-    def _wait_ready(self, state: BoxState, report: Reporter) -> None:
+    def _wait_ready(self, state: BoxState, pid: int, report: Reporter) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
         log_path = str(self.files.console_log)
         report(Progress("boot", "waiting for SSH"))
         while not _port_open(state.address, 22):
-            if state.pid is None or _is_gone(state.pid):
+            if _is_gone(pid):
                 raise BootFailed(f"box {self.name} stopped while booting", log_path)
             if time.monotonic() > deadline:
                 raise BootFailed(
@@ -253,12 +257,15 @@ class Box:
             report(Progress("boot", "failed units: " + ", ".join(failed)))
         report(Progress("boot", f"{self.name} is up at {state.address}"))
 
-    def _teardown(self, state: BoxState) -> None:
+    def _kill_and_teardown(self) -> None:
+        pid = self.pid
+        if pid is not None:
+            _kill(pid)
+        self._teardown()
+
+    def _teardown(self) -> None:
         _unmount(self.files.mountpoint)
         network.remove_box_network(self.files)
-        if state.pid is not None:
-            state.pid = None
-            self._save(state)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -394,12 +401,23 @@ def _boot(files: BoxLayout) -> int:
     return proc.pid
 
 
-def _is_our_nspawn(pid: int, mountpoint: Path) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"systemd-nspawn" in cmdline[0] and str(mountpoint).encode() in cmdline
+def _find_nspawn(mountpoint: Path) -> int | None:
+    """The systemd-nspawn process whose root is this mount point, if any."""
+    wanted = str(mountpoint).encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            argv[0].endswith(b"systemd-nspawn")
+            and wanted in argv
+            and not _is_gone(int(proc.name))
+        ):
+            return int(proc.name)
+    return None
 
 
 def _container_init(pid: int) -> int | None:

@@ -142,9 +142,10 @@ def test_two_boxes_side_by_side(lab_box, spare_box):
 
 
 def test_up_when_up_is_a_no_op(lab_box):
-    pid = lab_box.state().pid
+    pid = lab_box.pid
+    assert pid is not None
     assert lab_box.up() is False
-    assert lab_box.state().pid == pid
+    assert lab_box.pid == pid
 
 
 def test_box_names_are_checked():
