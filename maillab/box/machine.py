@@ -152,9 +152,9 @@ class Box:
         with self._locked():
             state = self.state()
             self._kill_and_teardown()
-            report(Progress("box", "discarding the box's changes"))
             state.personalized = False
             self._save(state)
+            report(Progress("box", "discarding the box's changes"))
             _wipe(self.files)
             image = images.ensure_image(base=self.home, report=report)
             state.image = image.key

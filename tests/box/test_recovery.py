@@ -1,44 +1,41 @@
 """A box whose last operation was interrupted comes back with the next `up`."""
 
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from maillab.box import Box
+from maillab.box import Box, machine
 
 pytestmark = pytest.mark.lab
 
 
-def test_reset_killed_halfway_is_finished_by_up(spare_box):
-    # Kill a `maillab reset` as soon as it has thrown the upper layer away.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "maillab.cli", "reset", "--name", spare_box.name],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "discarding" in line:
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait()
-    time.sleep(0.2)
+def test_reset_interrupted_halfway_is_finished_by_up(spare_box, monkeypatch):
+    # Interrupt `reset` right after it threw the upper layer away (as a
+    # Ctrl-C there would), by failing the next step.
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(machine.images, "ensure_image", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        spare_box.reset()
+    monkeypatch.undo()
+
     box = Box(spare_box.name)
+    assert not box.is_running
     assert box.state().personalized is False
+    assert not (box.files.upper / "etc").exists()
     box.up()
     with box.host() as host:
-        assert (
-            host.check_output(["hostname", "-f"]).strip() == "mail.monentreprise.local"
-        )
+        hostname = host.check_output(["hostname", "-f"]).strip()
+        assert hostname == "mail.monentreprise.local"
+        assert host.exists("/etc/maillab/passwords")
 
 
 def test_running_box_is_found_without_stored_pid(spare_box):
+    spare_box.up()
     pid = spare_box.pid
     assert pid is not None
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     assert cmdline[0].endswith(b"systemd-nspawn")
     assert str(spare_box.files.mountpoint).encode() in cmdline
+    assert "pid" not in spare_box.files.state.read_text()
