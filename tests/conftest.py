@@ -48,8 +48,9 @@ def lab(lab_box: Box) -> Iterator[Host]:
 
 @pytest.fixture(scope="session")
 def spare_box(lab_box: Box) -> Iterator[Box]:
-    """A second box, for life-cycle tests; destroyed at the end of the session."""
-    box = Box("t-spare")
+    """A second box, for life-cycle tests; destroyed at the end of the run."""
+    # Named after this test run, so that two runs on one machine do not clash.
+    box = Box(f"t-{os.getpid() % 100000}")
     if box.exists:
         box.destroy()
     box.up()

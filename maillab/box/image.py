@@ -7,6 +7,7 @@ change to bootstrap.sh builds a new one.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import re
@@ -71,10 +72,14 @@ def current_image(base: Path | None = None) -> Image:
 def ensure_image(*, base: Path | None = None, report: Reporter = quiet) -> Image:
     """The image for the current bootstrap.sh, built if it is not cached yet."""
     image = current_image(base)
-    if image.is_complete:
-        report(Progress("image", f"image {image.key} is cached"))
-        return image
-    build(image, report=report)
+    image.directory.parent.mkdir(parents=True, exist_ok=True)
+    # One build at a time: a second `up` waits for the first one's image.
+    with (image.directory.parent / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if image.is_complete:
+            report(Progress("image", f"image {image.key} is cached"))
+            return image
+        build(image, report=report)
     return image
 
 
