@@ -17,7 +17,13 @@ from maillab.box import Box, all_boxes
 from maillab.box.layout import home
 from maillab.errors import MaillabError
 from maillab.remote.host import Host
-from maillab.render import ProgressView, console, error_console, status_table
+from maillab.render import (
+    ProgressView,
+    console,
+    error_console,
+    render_step,
+    status_table,
+)
 from maillab.status import machine_status
 
 
@@ -82,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     run = command("run", cmd_run, "run one command on the box (after --)", True)
     run.add_argument("command", nargs=argparse.REMAINDER)
     run.add_argument("--timeout", type=float, default=300, help="seconds (default 300)")
+    prov = command(
+        "provision", cmd_provision, "apply the chapter's reference solution", True
+    )
+    group = prov.add_mutually_exclusive_group()
+    group.add_argument("--until", help="up to this section, included (7.3.1 ... all)")
+    group.add_argument("--section", help="this section only")
     command("down", cmd_down, "stop the box; its state is kept")
     command("reset", cmd_reset, "back to the fresh start-of-chapter state")
     command("destroy", cmd_destroy, "remove the box and its network (the image stays)")
@@ -155,6 +167,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     return result.exit_status
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from maillab.course import provision
+
+    changed = 0
+    with _target(args) as host:
+        for result in provision(host, until=args.until, section=args.section):
+            render_step(result)
+            changed += result.changed
+    console.print(f"{changed} step(s) changed." if changed else "Nothing changed.")
+    return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,6 +16,7 @@ from rich.progress import (
 from rich.progress import Progress as Bar
 from rich.table import Table
 
+from maillab.course.step import StepResult
 from maillab.progress import Progress
 from maillab.remote.listeners import Listener
 from maillab.status import MachineStatus
@@ -105,3 +107,18 @@ def _endpoints(listeners: list[Listener]) -> str:
         address = f"[{s.address}]" if ":" in s.address else s.address
         shown.append(f"{address}:{s.port}")
     return " ".join(sorted(set(shown), key=lambda e: (int(e.rsplit(":", 1)[1]), e)))
+
+
+def render_step(result: StepResult) -> None:
+    """One provisioning step: what it changed, or that it was already done."""
+    step = result.step
+    if not result.changed:
+        console.print(
+            f"[dim]{step.id:24} unchanged[/]  {escape(step.title)}", soft_wrap=True
+        )
+        return
+    console.print(
+        f"[green]{step.id:24} changed[/]    {escape(step.title)}", soft_wrap=True
+    )
+    for change in result.changes:
+        console.print(f"  - {escape(change)}", highlight=False)
