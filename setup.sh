@@ -27,6 +27,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 
 echo "[setup] Python environment in .venv"
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,notebooks]'
 ln -sf "$PWD/.venv/bin/maillab" /usr/local/bin/maillab
 

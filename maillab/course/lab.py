@@ -46,6 +46,16 @@ def read_lab(host: Host) -> Lab:
     return Lab(ip=line[0])
 
 
+def read_passwords(host: Host) -> dict[str, str]:
+    """The chapter users' mail passwords, from the lab's root-only file.
+
+    Never log or print them: they are the lab's secrets.
+    """
+    text = host.read("/etc/maillab/passwords")
+    pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {user: password for user, password in pairs}
+
+
 _POSTCONF_EDIT = r"""
 set -eu
 d=$(mktemp -d)
