@@ -35,6 +35,13 @@ DEFAULT_ROOT = "/etc/dovecot/dovecot.conf"
 FILTER_KINDS = ("protocol", "local", "remote")
 MERGED_UNNAMED = ("plugin", "dict")  # structs, not lists: every `plugin {` merges
 UNIQUE_NAMES = ("passdb", "userdb")  # a second `passdb x {` is an error
+# Dovecot 2.3 reads these, warns, and drops them (old-set-parser).
+OBSOLETE = {
+    "ssl_protocols": "has been replaced by ssl_min_protocol",
+    "ssl_parameters_regenerate": "is no longer needed",
+    "ssl_dh_parameters_length": "is no longer needed",
+}
+SSL_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2")  # what 2.3.19 converts
 MAX_INCLUDE_DEPTH = 20
 MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -348,6 +355,9 @@ class _Reader:
         setting = Setting(line.key, line.value, path, line.number, line.is_file)
         section.entries.append(setting)
         setting.effective = self._expand(setting, block)
+        if block is self.top and setting.key in OBSOLETE:
+            self._obsolete(setting)
+            return
         if block is self.top:
             self._warn_earlier_filters(setting)
         block.settings[setting.key] = setting
@@ -377,6 +387,23 @@ class _Reader:
             _problem(setting.file, setting.line, "dovecot.unknown-variable", word)
         )
         return word
+
+    def _obsolete(self, setting: Setting) -> None:
+        self.problems.append(
+            _problem(setting.file, setting.line, "dovecot.obsolete", setting)
+        )
+        if setting.key != "ssl_protocols":
+            return
+        minimum, unknown = min_protocol(setting.effective)
+        if unknown is not None:
+            detail = (setting, unknown)
+            self.problems.append(
+                _problem(setting.file, setting.line, "dovecot.ssl-protocols", detail)
+            )
+        elif minimum is not None:
+            converted = Setting("ssl_min_protocol", minimum, setting.file, setting.line)
+            converted.effective = minimum
+            self.top.settings["ssl_min_protocol"] = converted
 
     def _warn_earlier_filters(self, setting: Setting) -> None:
         for block in self.top.blocks:
@@ -452,6 +479,23 @@ class _Reader:
         self.read_file(match, text, depth=depth + 1)
 
 
+def min_protocol(ssl_protocols: str) -> tuple[str | None, str | None]:
+    """The ssl_min_protocol Dovecot 2.3 derives from an old ssl_protocols value.
+
+    Returns (protocol, None), or (None, the first protocol it does not know).
+    """
+    wanted: set[str] = set()
+    refused: set[str] = set()
+    for word in ssl_protocols.split():
+        name = word.removeprefix("!")
+        if name not in SSL_PROTOCOLS:
+            return None, name
+        (refused if word.startswith("!") else wanted).add(name)
+    allowed = [p for p in SSL_PROTOCOLS if p in (wanted or SSL_PROTOCOLS)]
+    allowed = [p for p in allowed if p not in refused]
+    return (allowed[0] if allowed else None), None
+
+
 def _walk(chain: tuple[Block, ...]) -> Iterator[tuple[tuple[Block, ...], Setting]]:
     block = chain[-1]
     for setting in block.settings.values():
@@ -471,7 +515,10 @@ def _problem(path: str, line: int | None, code: str, detail: object = None) -> F
     return Finding(severity, path, line, message, fix, code)
 
 
-_WARNINGS = ("dovecot.ambiguous-hash", "dovecot.filter-order")
+_WARNINGS = ("dovecot.ambiguous-hash", "dovecot.filter-order", "dovecot.obsolete")
+_OBSOLETE_FIX = {
+    "ssl_protocols": "replace it with ssl_min_protocol = TLSv1.2 (the default)"
+}
 
 
 def _explain(code: str, detail: object) -> tuple[str, str]:
@@ -491,6 +538,19 @@ def _explain(code: str, detail: object) -> tuple[str, str]:
             f"Global setting {setting.key} won't change the setting inside an "
             f"earlier filter at {earlier.file} line {earlier.line}",
             "move the global setting before the filter",
+        )
+    if code == "dovecot.obsolete" and isinstance(detail, Setting):
+        return (
+            f"Obsolete setting in {detail.file}:{detail.line}: "
+            f"{detail.key} {OBSOLETE[detail.key]}",
+            _OBSOLETE_FIX.get(detail.key, f"remove {detail.key}"),
+        )
+    if code == "dovecot.ssl-protocols" and isinstance(detail, tuple):
+        setting, unknown = detail
+        return (
+            "Could not find a minimum ssl_min_protocol setting from "
+            f"ssl_protocols = {setting.effective}: Unrecognized protocol '{unknown}'",
+            "replace ssl_protocols with ssl_min_protocol = TLSv1.2",
         )
     if code in ("dovecot.duplicate", "dovecot.unknown-variable"):
         if code == "dovecot.unknown-variable":

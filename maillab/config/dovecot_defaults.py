@@ -160,7 +160,7 @@ def parse_doveconf_output(text: str) -> dict[tuple[str, ...], str]:
 
 
 def pattern_of(path: tuple[str, ...]) -> str:
-    """("service", "imap", "inet_listener", "x", "port") -> service/inet_listener/port."""
+    """The path without section names: service/inet_listener/port."""
     kinds = path[:-1:2]
     return "/".join((*kinds, path[-1]))
 
