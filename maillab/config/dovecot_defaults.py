@@ -63,13 +63,15 @@ printf '@@defaults\n'; doveconf -d
 printf '@@probe\n'; doveconf -c "$d/probe.conf" -a
 """
 
-# One `key = 1024` per ambiguous setting; prints "pattern<TAB>value" (empty
-# when doveconf refuses the bare number: a time).  Arguments: patterns.
+# One `key = value` per ambiguous setting, arguments `pattern=value`; prints
+# "pattern<TAB>value shown<TAB>doveconf's error".  A size shows 1024 as `1 k`,
+# a time refuses a bare number, a boolean refuses `maybe` (an enum says more).
 _TYPES_SCRIPT = r"""
 set -u
 d=$(mktemp -d /tmp/maillab-doveconf.XXXXXX)
 trap 'rm -rf -- "$d"' EXIT
-for pattern in "$@"; do
+for arg in "$@"; do
+  pattern=${arg%%=*} value=${arg#*=}
   key=${pattern##*/}
   sections=${pattern%"$key"}
   : > "$d/t.conf"
@@ -77,10 +79,12 @@ for pattern in "$@"; do
   for kind in $(echo "$sections" | tr / ' '); do
     echo "$kind probe$depth {" >> "$d/t.conf"; depth=$((depth + 1))
   done
-  echo "$key = 1024" >> "$d/t.conf"
+  echo "$key = $value" >> "$d/t.conf"
   while [ $depth -gt 0 ]; do echo "}" >> "$d/t.conf"; depth=$((depth - 1)); done
-  value=$(doveconf -c "$d/t.conf" -n 2>/dev/null | sed -n "s/^ *$key = //p" | head -n1)
-  printf '%s\t%s\n' "$pattern" "$value"
+  doveconf -c "$d/t.conf" -n > "$d/out" 2> "$d/err"
+  shown=$(sed -n "s/^ *$key = //p" "$d/out" | head -n1)
+  error=$(grep -m1 'Error in configuration' "$d/err" | sed 's/.*line [0-9]*: //')
+  printf '%s\t%s\t%s\n' "$pattern" "$shown" "$error"
 done
 """
 
@@ -195,13 +199,18 @@ _LISTS = ("passdb", "userdb")
 
 
 def ambiguous_patterns(defaults: str, probe: str) -> list[str]:
-    """The settings whose default `0` does not tell a number from a size or time."""
-    found = {
-        pattern_of(path)
-        for text in (defaults, probe)
-        for path, value in parse_doveconf_output(text).items()
-        if value == "0" and path[-1] not in ("mode", "umask")
-    }
+    """`pattern=probe value` for each setting whose default does not tell its type.
+
+    A `0` may be a number, a size or a time; a `yes`/`no` may be a boolean or
+    an enum (ssl = yes|no|required, auto = no|create|subscribe).
+    """
+    found = set()
+    for text in (defaults, probe):
+        for path, value in parse_doveconf_output(text).items():
+            if value == "0" and path[-1] not in ("mode", "umask"):
+                found.add(f"{pattern_of(path)}=1024")
+            elif value in ("yes", "no"):
+                found.add(f"{pattern_of(path)}=maybe")
     return sorted(found)
 
 
@@ -323,13 +332,17 @@ def _type_of(pattern: str, default: str, probed: Mapping[str, str]) -> str:
     if key in ("mode", "umask"):
         return "octal"
     if default in ("yes", "no"):
-        return "bool"
+        error = probed.get(pattern, "\tboolean").partition("\t")[2]
+        return "bool" if "boolean" in error or not error else "string"
     if _TIME_RE.match(default):
         return "time"
     if _SIZE_RE.match(default):
         return "size"
     if default.isdigit():
-        return _probed_type(probed.get(pattern)) if default == "0" else "uint"
+        if default != "0":
+            return "uint"
+        shown = probed.get(pattern)
+        return _probed_type(shown.partition("\t")[0] if shown is not None else None)
     return "string"
 
 
