@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAIN_CF = "/etc/postfix/main.cf"
 _COMMENT_IN_VALUE = re.compile(f"(^|[{SPACE}])#")
 _DIGITS = re.compile(r"[0-9]+")
+# Parameters that Postfix programs refuse, at start, to see with several words.
+SINGLE_VALUED = ("myorigin", "myhostname", "mydomain")
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,7 @@ def lint_main_cf(
     findings += _duplicates(conf)
     findings += _comments_in_values(conf, defaults or {})
     findings += _macro_problems(conf, defaults, master)
+    findings += _multiple_values(conf)
     if defaults is not None:
         findings += _unused(conf, defaults, master)
     return sorted(findings, key=lambda f: (f.line or 0, f.code))
@@ -383,6 +386,28 @@ def _comment_finding(
         f"move the comment to its own line above: `{entry.name} = {before}`",
         "postfix.comment-in-value",
     )
+
+
+def _multiple_values(conf: MainConf) -> list[Finding]:
+    findings = []
+    for name in SINGLE_VALUED:
+        entry = conf.entry(name)
+        if entry is None or len(collapse(entry.value).split(" ")) < 2:
+            continue
+        if _COMMENT_IN_VALUE.search(entry.value):
+            continue  # reported as a comment in the value
+        findings.append(
+            Finding(
+                Severity.ERROR,
+                conf.path,
+                entry.line,
+                f"{name} parameter setting must not contain multiple values: "
+                f"{entry.value}; every Postfix program stops here (fatal)",
+                f"give {name} one name, without spaces",
+                "postfix.multiple-values",
+            )
+        )
+    return findings
 
 
 def _macro_problems(
