@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ALIASES = "/etc/aliases"
 _SPECIAL_SPACE = re.compile(r" ?([:@<>;.]) ?")
+_BACKSLASH = re.compile(r"\\(.)")
 
 
 class Kind(StrEnum):
@@ -146,7 +147,8 @@ def _word(chars: list[str]) -> Iterator[str]:
     pieces = "".join(chars).split('"')
     for index in range(0, len(pieces), 2):  # outside quotes only
         words = " ".join(pieces[index].split(None))
-        pieces[index] = _SPECIAL_SPACE.sub(r"\1", words)
+        words = _SPECIAL_SPACE.sub(r"\1", words)
+        pieces[index] = _BACKSLASH.sub(r"\1", words)  # \user is stored as user
     text = '"'.join(pieces).strip(SPACE)
     if text:
         yield text
@@ -358,7 +360,7 @@ def _shadowed_users(aliases: Aliases, mailbox_users: set[str]) -> list[Finding]:
     for alias in aliases.entries:
         if alias.name not in mailbox_users or aliases.get(alias.name) is not alias:
             continue
-        if alias.name in (t.address.lower().lstrip("\\") for t in alias.targets):
+        if alias.name in (t.address.lower() for t in alias.targets):
             continue  # `name: name, other` keeps a copy in the user's own mailbox
         findings.append(
             Finding(
@@ -369,7 +371,8 @@ def _shadowed_users(aliases: Aliases, mailbox_users: set[str]) -> list[Finding]:
                 f"mail to {alias.name} goes to {alias.value} and never reaches "
                 f"{alias.name}'s own mailbox",
                 f"remove the alias, or keep a copy with `{alias.name}: "
-                f"\\{alias.name}, {alias.value}`",
+                f"{alias.name}, {alias.value}` (an alias naming itself delivers to "
+                "the user's mailbox)",
                 "aliases.shadows-user",
             )
         )
