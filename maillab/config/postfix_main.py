@@ -140,7 +140,9 @@ def set_parameter(text: str, name: str, value: str) -> str:
     after = first[len(head) :]
     gap = after[: len(after) - len(after.lstrip(SPACE))].rstrip("\r")
     kept = [line for line in lines[entry.line : entry.end_line] if _is_comment(line)]
-    new = [f"{head}{gap or ' '}{value}{eol}" if value else f"{head}{eol}", *kept]
+    if not gap and not after.strip(SPACE):
+        gap = " "  # `name =` had no value: write `name = value`
+    new = [f"{head}{gap}{value}{eol}" if value else f"{head}{eol}", *kept]
     return "\n".join(lines[: entry.line - 1] + new + lines[entry.end_line :])
 
 
