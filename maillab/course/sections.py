@@ -15,6 +15,11 @@ from maillab.course.lab import Lab, main_cf, postconf_edit
 from maillab.course.step import Ensure, ManagedFile, Step
 
 POSTFIX_CHECK = "postconf -n > /dev/null && postfix check"
+# doveconf -n exits 0 even when it prints "Error:" lines: look for them.
+DOVECONF_CHECK = (
+    'out=$(doveconf -n 2>&1 > /dev/null); printf "%s\\n" "$out"; '
+    "! printf '%s' \"$out\" | grep -qE '(Error|Fatal):'"
+)
 CERT = "/etc/ssl/certs/postfix.pem"
 KEY = "/etc/ssl/private/postfix.key"
 KEY_DIR = "/etc/opendkim/keys/monentreprise.local"
@@ -190,7 +195,7 @@ def dovecot_steps(lab: Lab) -> list[Step]:
                 _file(lab, "7.3.2/10-ssl.conf", f"{conf}/10-ssl.conf"),
                 _file(lab, "7.3.2/10-master.conf", f"{conf}/10-master.conf"),
             ],
-            validate="doveconf -n > /dev/null",
+            validate=DOVECONF_CHECK,
             services=["dovecot"],
             restart=["dovecot"],
         ),

@@ -43,6 +43,7 @@ if [ -e "$path" ]; then
   mkdir -p -- "$(dirname -- "$backup")"
   cp -p -- "$path" "$backup"
 fi
+[ -n "$backup" ] || chmod 0644 -- "$tmp"  # a new file: mktemp made it 0600
 [ -z "$owner" ] || chown -- "$owner" "$tmp"
 [ -z "$mode" ] || chmod -- "$mode" "$tmp"
 mv -f -- "$tmp" "$path"
@@ -129,6 +130,9 @@ class Host:
         timeout: float | None = None,
     ) -> WriteResult:
         """Replace a file atomically, keeping a timestamped backup of the old one.
+
+        The new file keeps the old one's owner and mode; a new file is
+        root-owned, mode 0644, unless `owner` and `mode` say otherwise.
 
         The backup goes under /var/backups/maillab/<path>.<date-time>, out of
         reach of every service's include globs.  `validate` is a command run

@@ -123,3 +123,11 @@ def test_read_missing_file(host, tmp_path):
 def test_relative_path_refused(host):
     with pytest.raises(RemoteFileError, match="give an absolute path"):
         host.write("etc/postfix/main.cf", "x")
+
+
+def test_new_file_is_world_readable_unless_told(host, tmp_path):
+    # mktemp makes 0600 files: a new config file must not stay unreadable
+    # for the service that reads it (Apache, for one).
+    path = tmp_path / "config-v1.1.xml"
+    host.write(str(path), "<clientConfig/>")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
