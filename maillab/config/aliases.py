@@ -337,7 +337,9 @@ def _unknown_targets(
     for alias in aliases.entries:
         for target in alias.targets:
             local = _local_name(target, domains)
-            if local is None or local in names or local in users:
+            if local is None or local in users:
+                continue
+            if local in names and local != alias.name:  # itself: the user's mailbox
                 continue
             findings.append(
                 Finding(
