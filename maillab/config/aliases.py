@@ -143,7 +143,12 @@ def _split_targets(value: str) -> Iterator[str]:
 
 
 def _word(chars: list[str]) -> Iterator[str]:
-    """One target, with whitespace as postalias's RFC 822 rewrite leaves it."""
+    """One target, with whitespace as postalias's RFC 822 rewrite leaves it.
+
+    Known shortcoming: an approximation of Postfix's tok822 rewrite (spaces
+    around specials dropped, backslashes removed outside quotes); comments in
+    parentheses and other RFC 822 corners are kept as written.
+    """
     pieces = "".join(chars).split('"')
     for index in range(0, len(pieces), 2):  # outside quotes only
         words = " ".join(pieces[index].split(None))

@@ -264,7 +264,12 @@ def effective(
 def _used_names(
     conf: MainConf, defaults: Mapping[str, str], master: MasterConf | None
 ) -> set[str]:
-    """Parameters Postfix knows, or that some value refers to."""
+    """Parameters Postfix knows, or that some value refers to.
+
+    Known shortcoming: `defaults` also carries the per-transport names of the
+    master.cf it was taken from, so a transport removed from master.cf still
+    makes its `<transport>_*` names known.
+    """
     used = set(defaults) | _service_names(master)
     for value in _scanned_values(conf, master):
         used.update(_references(value))

@@ -60,6 +60,8 @@ class Option:
 
     name: str
     value: str
+    # Known shortcoming: the service's first line, not the physical line of
+    # the -o (the logical line is joined before it is split into words).
     line: int
 
 
@@ -240,7 +242,10 @@ def _options(args: list[str], line: int) -> tuple[Option, ...]:
 
 
 def postconf_m(conf: MasterConf) -> str:
-    """The services as `postconf -M` prints them (one line each)."""
+    """The services as `postconf -M` prints them (one line each).
+
+    Known shortcoming: `postconf -Mf` (folded at 80 columns) is not rendered.
+    """
     return "".join(_service_line(s) + "\n" for s in conf.services)
 
 
