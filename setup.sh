@@ -1,12 +1,14 @@
 #!/bin/bash
 # maillab quick start, on a Debian 12 machine, as root:
 #
-#   ./setup.sh            install everything, then bring the lab box up
+#   ./setup.sh            install everything, bring the lab box up and
+#                         apply the whole chapter to it
 #   ./setup.sh --no-up    install only
 #
 # It installs the host tools the lab box needs (mmdebstrap, systemd-nspawn,
 # iproute2, ssh), makes a virtual environment in .venv with maillab and its
-# dependencies, links /usr/local/bin/maillab, and runs `maillab up`.
+# dependencies, links /usr/local/bin/maillab, runs `maillab up`, then
+# `maillab provision --until all` and `maillab status`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,5 +35,8 @@ ln -sf "$PWD/.venv/bin/maillab" /usr/local/bin/maillab
 
 if [ "${1:-}" != --no-up ]; then
   echo "[setup] maillab up"
-  .venv/bin/maillab up
+  .venv/bin/maillab up > /dev/null
+  echo "[setup] maillab provision --until all (the chapter's reference solution)"
+  .venv/bin/maillab provision --until all
+  .venv/bin/maillab status
 fi
