@@ -448,7 +448,9 @@ class _Reader:
     def _close_unclosed(self, path: str, base: int) -> None:
         while len(self.stack) > base + 1:
             section, _ = self.stack.pop()
-            self.problems.append(_problem(path, None, "dovecot.missing-close", section))
+            # doveconf reports it against the file it was asked to read.
+            root = self.top.file
+            self.problems.append(_problem(root, None, "dovecot.missing-close", section))
 
     def _include(self, path: str, line: Line, depth: int) -> None:
         section, _ = self.stack[-1]
@@ -526,17 +528,20 @@ def _explain(code: str, detail: object) -> tuple[str, str]:
         return detail.problem, "write `key = value`, `name {` or `}` on this line"
     if code == "dovecot.no-include" and isinstance(detail, Line):
         return (
-            f"No matches: !include {detail.key}",
-            "fix the path (relative to this file) or use !include_try",
+            "No matches",
+            f"fix the path of !include {detail.key} (relative to this file) "
+            "or use !include_try",
         )
     if code == "dovecot.missing-close" and isinstance(detail, Section):
         where = f"{detail.file}:{detail.line}"
         return f"Missing '}}' (section started at {where})", "close the section"
     if code == "dovecot.filter-order" and isinstance(detail, tuple):
         setting, earlier = detail
+        where = f"{earlier.file} line {earlier.line}"
         return (
             f"Global setting {setting.key} won't change the setting inside an "
-            f"earlier filter at {earlier.file} line {earlier.line}",
+            f"earlier filter at {where} (if this is intentional, avoid this "
+            f"warning by moving the global setting before {where})",
             "move the global setting before the filter",
         )
     if code == "dovecot.obsolete" and isinstance(detail, Setting):
@@ -564,7 +569,7 @@ _SIMPLE = {
         AMBIGUOUS_HASH,
         "put a space before '#', or quote the value if '#' belongs to it",
     ),
-    "dovecot.unexpected-close": ("Unexpected '}'", "remove this '}'"),
+    "dovecot.unexpected-close": ("Unexpected '}}'", "remove this '}'"),
     "dovecot.invalid-utf8": (
         "not valid UTF-8 ({detail})",
         "save the file as UTF-8",

@@ -24,12 +24,18 @@ CAPABILITIES = ("managesieve_notify_capability", "managesieve_sieve_capability")
 ALWAYS_SHOWN = {"namespace": ("location", "prefix")}
 _SECRET_SUFFIXES = ("_password", "_key", "_nonce")
 _INDENT = "  "
+_NOT_FATAL = ("dovecot.ssl-protocols",)  # doveconf says "Error:" and goes on
 
 
 def format_doveconf_n(config: DovecotConfig, defaults: DovecotDefaults) -> str:
     """The text `doveconf -n` prints for this tree (with its first comment line)."""
     lines = [f"# {defaults.version}: {config.path}"]
-    lines += _top_lines(config.top, defaults)
+    # A config doveconf refuses also stops the capability dump.
+    failed = any(
+        problem.severity == "error" and problem.code not in _NOT_FATAL
+        for problem in config.problems
+    )
+    lines += _top_lines(config.top, defaults, capabilities=not failed)
     return "\n".join(lines) + "\n"
 
 
@@ -59,12 +65,14 @@ def is_secret(key: str) -> bool:
     return key == "ssl_dh" or key.endswith(_SECRET_SUFFIXES)
 
 
-def _top_lines(top: Block, defaults: DovecotDefaults) -> list[str]:
+def _top_lines(
+    top: Block, defaults: DovecotDefaults, *, capabilities: bool
+) -> list[str]:
     items: list[tuple[str, list[str]]] = []
     for key, setting in top.settings.items():
         if _differs(setting, defaults) or key in CAPABILITIES:
             items.append((key, [_setting_line(setting, key, defaults, 0)]))
-    for key in CAPABILITIES:
+    for key in CAPABILITIES if capabilities else ():
         if key not in top.settings and defaults.settings.get(key):
             items.append((key, [f"{key} = {defaults.settings[key]}"]))
     for block in top.blocks:
