@@ -7,7 +7,7 @@ words, so a student can match them with `doveconf -n`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from maillab.config.dovecot import (
     DEFAULT_ROOT,
@@ -23,6 +23,11 @@ from maillab.config.dovecot import (
 from maillab.config.dovecot_defaults import DovecotDefaults, normalize
 from maillab.config.findings import ConfigSyntaxError, Finding, Severity
 
+# Known shortcoming: `<file` values are not checked for existence.  Dovecot
+# refuses to start without them ("ssl_cert: Can't open file
+# /etc/ssl/certs/postfix.pem: No such file or directory"), and doveconf -n
+# reads them inside plugin { } too; read_dovecot_tree does not fetch them,
+# since private keys must not leave the lab machine.
 MODULES = "/usr/lib/dovecot/modules"
 # Plugins of Dovecot 2.1 that 2.3 no longer ships, and what replaced them.
 REMOVED_PLUGINS = {
@@ -74,7 +79,7 @@ def _as_config(
     if isinstance(source, DovecotConfig):
         return source
     tree: Source = files if files is not None else {}
-    if isinstance(tree, dict):
+    if isinstance(tree, Mapping):  # a loader, by contrast, is asked for `path`
         tree = {**tree, path: source}
     return parse_dovecot(path, files=tree, defaults=defaults)
 
@@ -231,6 +236,8 @@ def _auth_worker(config: DovecotConfig) -> list[Finding]:
         f"service auth-worker runs as {user.effective}, but passdb "
         f"{'/'.join(sorted(d for d in drivers if d))} must read /etc/shadow as root"
     )
+    # Seen on a box: "pam_unix(dovecot:auth): authentication failure; ...
+    # euid=109" and unix_chkpwd "password check failed" for every user.
     fix = "remove `user` from service auth-worker (it must stay root for PAM)"
     return [_finding(user, "dovecot.auth-worker-user", message, fix, Severity.ERROR)]
 
