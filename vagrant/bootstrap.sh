@@ -234,6 +234,14 @@ step_services() {
 restart_services() {
   [ -d /run/systemd/system ] || return 0
   systemctl restart named ssh || log "restart failed: see journalctl"
+  # Vagrant's Debian guest restarts ifup@<iface> when it sets the hostname,
+  # before it writes the private network's stanza (hashicorp/vagrant#10558):
+  # that unit failed, though the interface is up now.  Let it catch up.
+  local unit
+  for unit in $(systemctl list-units --failed --plain --no-legend 'ifup@*.service' \
+      | cut -d' ' -f1); do
+    systemctl restart "$unit" || log "cannot restart $unit"
+  done
 }
 
 step_personalize() {

@@ -383,7 +383,7 @@ def lint_master_cf(
     if defaults is not None:
         findings += _option_names(conf, defaults, main_values or {})
     if local_users is not None:
-        findings += _pipe_users(conf, local_users)
+        findings += _pipe_users(conf, local_users, main_values or {})
     return sorted(findings, key=lambda f: (f.line or 0, f.code))
 
 
@@ -502,21 +502,43 @@ def _unused_option(path: str, service: Service, option: Option) -> Finding:
     )
 
 
-def _pipe_users(conf: MasterConf, local_users: Collection[str]) -> list[Finding]:
+def _pipe_users(
+    conf: MasterConf, local_users: Collection[str], main_values: Mapping[str, str]
+) -> list[Finding]:
     findings = []
+    used = _referenced_transports(conf, main_values)
     for service in conf.services:
         if service.command != "pipe":
             continue
         users = [a[5:] for a in service.args if a.startswith("user=")]
         for user in users:
             if user.partition(":")[0] not in local_users:
-                findings.append(_unknown_pipe_user(conf.path, service, user))
+                severity = Severity.ERROR if service.name in used else Severity.INFO
+                findings.append(_unknown_pipe_user(conf.path, service, user, severity))
     return findings
 
 
-def _unknown_pipe_user(path: str, service: Service, user: str) -> Finding:
+def _referenced_transports(
+    conf: MasterConf, main_values: Mapping[str, str]
+) -> set[str]:
+    """Transport names that main.cf or a -o override sends mail to.
+
+    Debian's stock master.cf lists pipe services (maildrop, bsmtp...) that
+    nothing uses: a missing user there harms nobody, so it is only INFO.
+    """
+    values = [
+        *main_values.values(),
+        *(o.value for s in conf.services for o in s.options),
+    ]
+    words = {w.split(":", 1)[0] for v in values for w in v.replace(",", " ").split()}
+    return words
+
+
+def _unknown_pipe_user(
+    path: str, service: Service, user: str, severity: Severity = Severity.ERROR
+) -> Finding:
     return Finding(
-        Severity.ERROR,
+        severity,
         path,
         service.line,
         f"pipe service {service.key} runs as user={user}, but there is no "

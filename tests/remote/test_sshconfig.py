@@ -113,3 +113,24 @@ def test_real_libvirt_outputs(fixture_text):
 def test_folder_without_vagrantfile(tmp_path):
     with pytest.raises(VagrantError, match="has no Vagrantfile"):
         vagrant_settings(tmp_path)
+
+
+def test_real_not_running_output_gives_the_vagrant_up_hint(fixture_text):
+    from maillab.remote.sshconfig import _vagrant_failure
+
+    for name in ("not-running", "not-created"):
+        text = fixture_text("vagrant", f"{name}-libvirt-debian-vagrant-2.3.4.txt")
+        message = _vagrant_failure(Path("/srv/tp/vagrant"), text)
+        assert message == (
+            "the Vagrant VM in /srv/tp/vagrant is not running; "
+            "start it with `vagrant up` there"
+        )
+
+
+def test_real_libvirt_output_fields(fixture_text):
+    s = parse_vagrant_ssh_config(
+        fixture_text("vagrant", "libvirt-debian-vagrant-2.3.4.txt")
+    )
+    assert (s.hostname, s.port, s.user) == ("192.168.121.38", 22, "vagrant")
+    assert s.identity_files[0].endswith(".vagrant/machines/default/libvirt/private_key")
+    assert s.strict_host_key_checking == "no"

@@ -21,12 +21,20 @@ $config['smtp_pass'] = '%p';
 
 // Le certificat est auto-signé : on le fait reconnaître au lieu de couper
 // la vérification (verify_peer => false accepterait n'importe quel serveur).
-$tls = ['ssl' => ['verify_peer' => true, 'verify_peer_name' => true,
-                  'cafile' => '/etc/ssl/certs/postfix.pem']];
-$config['imap_conn_options'] = $tls;
-$config['smtp_conn_options'] = $tls;
-$config['managesieve_conn_options'] = $tls;
+$config['imap_conn_options'] = [
+    'ssl' => ['verify_peer' => true, 'verify_peer_name' => true,
+              'cafile' => '/etc/ssl/certs/postfix.pem'],
+];
+$config['smtp_conn_options'] = [
+    'ssl' => ['verify_peer' => true, 'verify_peer_name' => true,
+              'cafile' => '/etc/ssl/certs/postfix.pem'],
+];
+// Options du plugin managesieve (ManageSieve de Dovecot, port 4190)
 $config['managesieve_host'] = 'tls://@HOSTNAME@';
+$config['managesieve_conn_options'] = [
+    'ssl' => ['verify_peer' => true, 'verify_peer_name' => true,
+              'cafile' => '/etc/ssl/certs/postfix.pem'],
+];
 
 // === PARAMÈTRES GÉNÉRAUX ===
 $config['product_name'] = 'Webmail MonEntreprise';
