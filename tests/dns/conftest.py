@@ -1,0 +1,109 @@
+"""DNS fixtures: an in-memory zone for unit tests, a provisioned box for lab tests.
+
+`FakeResolver` answers from a dict of records, as BIND would from a zone
+file: it is a DNS fixture, not a stand-in for a mail daemon.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+import pytest
+
+from maillab.box import Box
+from maillab.box.tools import require_root, require_tools
+from maillab.course import provision
+from maillab.errors import MaillabError
+from maillab.remote.host import Host
+
+TIMEOUT = "TIMEOUT"  # a record value that makes the server time out
+
+Records = Mapping[tuple[str, str], Sequence[str | Sequence[str]]]
+
+
+class FakeResolver(dns.resolver.Resolver):
+    """Answers from {(name, type): [value, ...]}; TXT values are strings or lists."""
+
+    def __init__(self, records: Records) -> None:
+        super().__init__(configure=False)
+        self.records = {
+            (n.lower().rstrip("."), t.upper()): v for (n, t), v in records.items()
+        }
+        self.queries: list[tuple[str, str]] = []
+
+    def resolve(self, qname, rdtype="A", *args, **kwargs):  # type: ignore[override]
+        name = str(qname).lower().rstrip(".")
+        rdtype = str(rdtype).upper()
+        self.queries.append((name, rdtype))
+        values = self.records.get((name, rdtype))
+        if values is None:
+            if any(n == name for n, _ in self.records):
+                raise dns.resolver.NoAnswer()
+            raise dns.resolver.NXDOMAIN()
+        if TIMEOUT in values:
+            raise dns.exception.Timeout()
+        return [_rdata(rdtype, v) for v in values]
+
+
+def _rdata(rdtype: str, value: str | Sequence[str]) -> dns.rdata.Rdata:
+    if rdtype == "TXT":
+        strings = [value] if isinstance(value, str) else list(value)
+        value = " ".join(
+            '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in strings
+        )
+    return dns.rdata.from_text(
+        dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), value
+    )
+
+
+@pytest.fixture
+def fake_dns():
+    return FakeResolver
+
+
+# The lab box -----------------------------------------------------------------
+
+
+def _no_lab(reason: str) -> None:
+    if os.environ.get("MAILLAB_REQUIRE_LAB") == "1":
+        pytest.fail(f"MAILLAB_REQUIRE_LAB=1 but no lab box: {reason}")
+    pytest.skip(f"no lab box: {reason}")
+
+
+@dataclass
+class Provisioned:
+    box: Box
+    host: Host
+    first_run: list = field(repr=False)
+
+    @property
+    def address(self) -> str:
+        return self.box.address
+
+
+@pytest.fixture(scope="session")
+def provisioned() -> Iterator[Provisioned]:
+    """A fresh box (d-<pid>) with the whole chapter applied; destroyed at the end."""
+    try:
+        require_root()
+        require_tools()
+    except MaillabError as exc:
+        _no_lab(str(exc))
+    box = Box(f"d-{os.getpid() % 100000}")
+    if box.exists:
+        box.destroy()
+    box.up()
+    host = box.host(timeout=120)
+    try:
+        yield Provisioned(box, host, list(provision(host, until="all")))
+    finally:
+        host.close()
+        box.destroy()
