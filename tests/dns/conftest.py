@@ -56,6 +56,10 @@ class FakeResolver(dns.resolver.Resolver):
 def _rdata(rdtype: str, value: str | Sequence[str]) -> dns.rdata.Rdata:
     if rdtype == "TXT":
         strings = [value] if isinstance(value, str) else list(value)
+        # One TXT string holds at most 255 bytes: split longer ones, as BIND would need.
+        strings = [
+            s[i : i + 255] for s in strings for i in range(0, max(len(s), 1), 255)
+        ]
         value = " ".join(
             '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in strings
         )
