@@ -21,6 +21,7 @@ from maillab.render import (
     ProgressView,
     console,
     error_console,
+    render_findings,
     render_step,
     status_table,
 )
@@ -94,6 +95,21 @@ def _parser() -> argparse.ArgumentParser:
     group = prov.add_mutually_exclusive_group()
     group.add_argument("--until", help="up to this section, included (7.3.1 ... all)")
     group.add_argument("--section", help="this section only")
+    lint = command(
+        "lint", cmd_lint, "lint the lab's live files, or FILEs on disk", True
+    )
+    lint.add_argument("files", nargs="*", metavar="FILE", help="files on this machine")
+    lint.add_argument("--format", help="the format of FILE when its name does not say")
+    lint.add_argument("--json", action="store_true", help="print JSON")
+    config = sub.add_parser("config", help="show a configuration file's values")
+    config_sub = config.add_subparsers(metavar="ACTION")
+    show = config_sub.add_parser(
+        "show", help="a file's effective values, in the real tool's format"
+    )
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--expand", action="store_true", help="postconf -nx form")
+    show.add_argument("--format", help="main.cf or dovecot, when the name does not say")
+    show.set_defaults(func=cmd_config_show)
     command("down", cmd_down, "stop the box; its state is kept")
     command("reset", cmd_reset, "back to the fresh start-of-chapter state")
     command("destroy", cmd_destroy, "remove the box and its network (the image stays)")
@@ -178,6 +194,28 @@ def cmd_provision(args: argparse.Namespace) -> int:
             render_step(result)
             changed += result.changed
     console.print(f"{changed} step(s) changed." if changed else "Nothing changed.")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from maillab.config.lint import has_errors, lint_lab, lint_paths
+
+    if args.files:
+        findings = lint_paths(args.files, format=args.format)
+    else:
+        with _target(args) as host:
+            findings = lint_lab(host)
+    if args.json:
+        print(json.dumps([asdict(f) for f in findings], indent=2))
+    else:
+        render_findings(findings)
+    return 1 if has_errors(findings) else 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from maillab.config.show import show_file
+
+    sys.stdout.write(show_file(args.file, expand=args.expand, format=args.format))
     return 0
 
 

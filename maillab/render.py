@@ -16,6 +16,7 @@ from rich.progress import (
 from rich.progress import Progress as Bar
 from rich.table import Table
 
+from maillab.config.findings import Finding
 from maillab.course.step import StepResult
 from maillab.progress import Progress
 from maillab.remote.listeners import Listener
@@ -122,3 +123,32 @@ def render_step(result: StepResult) -> None:
     )
     for change in result.changes:
         console.print(f"  - {escape(change)}", highlight=False)
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def render_findings(findings: list[Finding]) -> None:
+    """Findings grouped by file, errors first within each file."""
+    if not findings:
+        console.print("[green]No problem found.[/]")
+        return
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    order = {"error": 0, "warning": 1, "info": 2}
+    for file, items in sorted(by_file.items()):
+        console.print(f"[bold]{escape(file)}[/]")
+        for f in sorted(items, key=lambda f: (order[f.severity], f.line or 0)):
+            style = _SEVERITY_STYLE[f.severity]
+            where = f"{f.line}:" if f.line else "-:"
+            console.print(
+                f"  {where:6} [{style}]{f.severity}[/] {escape(f.message)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
+                f"          fix: {escape(f.fix)}", highlight=False, soft_wrap=True
+            )
+    counts = {s: sum(f.severity == s for f in findings) for s in order}
+    console.print(", ".join(f"{n} {s}(s)" for s, n in counts.items()))

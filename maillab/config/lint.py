@@ -101,13 +101,13 @@ def _local_dovecot(path: str, data: bytes) -> list[Finding]:
 
     defaults = packaged_dovecot_defaults()
     config = dovecot.parse_dovecot(
-        str(Path(path).absolute()), files=_Loader(read), defaults=defaults
+        str(Path(path).absolute()), files=DiskLoader(read), defaults=defaults
     )
     return dovecot_lint.lint_dovecot(config, defaults=defaults)
 
 
 @dataclass
-class _Loader:
+class DiskLoader:
     """Dovecot's includes, read from this machine's disk."""
 
     reader: Callable[[str], bytes | None]
