@@ -21,6 +21,7 @@ from maillab.dns.dkim import (
     DkimKeyError,
     parse_dkim_key,
 )
+from maillab.dns.report import Findings
 from maillab.dns.resolver import DnsQueryError, RecordSyntaxError, txt_records
 from maillab.remote.host import Host
 
@@ -47,7 +48,7 @@ class DkimCheck:
 
 def lint_dkim_key(key: DkimKey, *, name: str = "DKIM key record") -> list[Finding]:
     """Everything RFC 6376 and RFC 8301 say about a parsed key record."""
-    out = _Findings(name)
+    out = Findings(name)
     tags = list(key.tags)
     if key.version is not None and (tags[0] != "v" or key.version != "DKIM1"):
         out.error(
@@ -74,7 +75,7 @@ def lint_dkim_key(key: DkimKey, *, name: str = "DKIM key record") -> list[Findin
     return out.items
 
 
-def _lint_lists(key: DkimKey, out: _Findings) -> None:
+def _lint_lists(key: DkimKey, out: Findings) -> None:
     if key.hashes and not set(key.hashes) & HASHES:
         out.error(f"h={key.tags['h']} names no known hash", "use h=sha256", "dkim.hash")
     elif key.hashes and "sha256" not in key.hashes:
@@ -97,7 +98,7 @@ def _lint_lists(key: DkimKey, out: _Findings) -> None:
         )
 
 
-def _lint_key(key: DkimKey, out: _Findings) -> None:
+def _lint_key(key: DkimKey, out: Findings) -> None:
     if "p" not in key.tags:
         out.error(
             "no p= tag: the record has no key", "publish p=<base64 key>", "dkim.no-key"
@@ -122,7 +123,7 @@ def _lint_key(key: DkimKey, out: _Findings) -> None:
     _lint_size(key, out)
 
 
-def _lint_size(key: DkimKey, out: _Findings) -> None:
+def _lint_size(key: DkimKey, out: Findings) -> None:
     bits = key.key_bits or 0
     if key.key_type != "rsa":
         return
@@ -141,21 +142,6 @@ def _lint_size(key: DkimKey, out: _Findings) -> None:
         )
 
 
-@dataclass
-class _Findings:
-    name: str
-    items: list[Finding] = field(default_factory=list)
-
-    def add(self, severity: Severity, message: str, fix: str, code: str) -> None:
-        self.items.append(Finding(severity, self.name, None, message, fix, code))
-
-    def error(self, message: str, fix: str, code: str) -> None:
-        self.add(Severity.ERROR, message, fix, code)
-
-    def warning(self, message: str, fix: str, code: str) -> None:
-        self.add(Severity.WARNING, message, fix, code)
-
-
 def check_dkim_key(
     selector: str,
     domain: str,
@@ -168,7 +154,7 @@ def check_dkim_key(
     With `private_pem`, a published key that does not match it is an error.
     """
     name = f"{selector}._domainkey.{domain.rstrip('.')}"
-    out = _Findings(name)
+    out = Findings(name)
     try:
         texts = txt_records(resolver, name)
     except DnsQueryError as exc:
@@ -196,7 +182,7 @@ def check_dkim_key(
     return DkimCheck(name, texts[0], key, out.items)
 
 
-def _check_pair(key: DkimKey, private_pem: str, out: _Findings) -> None:
+def _check_pair(key: DkimKey, private_pem: str, out: Findings) -> None:
     try:
         matches = matches_private_key(key, private_pem)
     except DkimKeyError as exc:
