@@ -19,6 +19,8 @@ from maillab.probes.result import ProbeResult, Session, Transcript, attempt
 from maillab.probes.tls import client_context, describe_tls
 
 DEFAULT_TIMEOUT = 5.0
+# Dovecot delays an answer to a failed login (its auth penalty grows to 15 s).
+LOGIN_TIMEOUT = 20.0
 IMPLICIT_TLS_PORT = 993
 SPECIAL_USE = ("\\Drafts", "\\Junk", "\\Sent", "\\Trash")
 _DUMMY_USER = "maillab-probe@invalid"
@@ -120,7 +122,7 @@ def probe_capabilities(
 
 
 def probe_plaintext_login(
-    *, address: str, port: int = 143, timeout: float = DEFAULT_TIMEOUT
+    *, address: str, port: int = 143, timeout: float = LOGIN_TIMEOUT
 ) -> ProbeResult:
     """Before STARTTLS, LOGINDISABLED is advertised and LOGIN is refused unread."""
 
@@ -152,7 +154,7 @@ def probe_login(
     user: str,
     password: str,
     context: ssl.SSLContext | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = LOGIN_TIMEOUT,
 ) -> ProbeResult:
     """LOGIN works inside TLS (STARTTLS on 143, implicit on 993)."""
 

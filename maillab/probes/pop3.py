@@ -16,6 +16,8 @@ from maillab.probes.result import ProbeResult, Session, Transcript, attempt
 from maillab.probes.tls import client_context, describe_tls
 
 DEFAULT_TIMEOUT = 5.0
+# Dovecot delays an answer to a failed login (its auth penalty grows to 15 s).
+LOGIN_TIMEOUT = 20.0
 IMPLICIT_TLS_PORT = 995
 _DUMMY_USER = "maillab-probe@invalid"
 _DUMMY_PASSWORD = "not-a-password"
@@ -105,7 +107,7 @@ def probe_capabilities(
 
 
 def probe_plaintext_login(
-    *, address: str, port: int = 110, timeout: float = DEFAULT_TIMEOUT
+    *, address: str, port: int = 110, timeout: float = LOGIN_TIMEOUT
 ) -> ProbeResult:
     """Before STLS, USER/PASS is refused before the password is looked at."""
 
@@ -140,7 +142,7 @@ def probe_login(
     user: str,
     password: str,
     context: ssl.SSLContext | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = LOGIN_TIMEOUT,
 ) -> ProbeResult:
     """USER/PASS works inside TLS (STLS on 110, implicit on 995); STAT answers."""
 

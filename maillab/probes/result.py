@@ -144,7 +144,8 @@ def attempt(session: Session, body: Callable[[Session], ProbeResult]) -> ProbeRe
 
 def describe_error(exc: BaseException) -> str:
     """A short, plain reason for an ERROR result."""
-    if isinstance(exc, TimeoutError):
+    # smtplib hides a timeout inside SMTPServerDisconnected: look at the cause too.
+    if any(isinstance(e, TimeoutError) for e in (exc, exc.__cause__, exc.__context__)):
         return "no answer before the timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused: nothing listens on that port"
