@@ -60,6 +60,9 @@ def open_imap(
     """A recording client; TLS from the start on 993, after STARTTLS if asked."""
     session.transcript.challenge = ("+ ",)
     implicit = session.port == IMPLICIT_TLS_PORT
+    # Shortcoming: IMAPClient connects and reads the greeting in one call, so a
+    # greeting that times out leaves the source unrecorded (None) and the
+    # greeting out of the transcript.
     client = IMAPClient(
         session.address,
         port=session.port,

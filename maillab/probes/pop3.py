@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import poplib
+import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -26,9 +27,15 @@ _DUMMY_PASSWORD = "not-a-password"
 class RecordingPOP3(poplib.POP3):
     """poplib's client, writing every line sent and received to a transcript."""
 
-    def __init__(self, transcript: Transcript, *args: Any, **kwargs: Any) -> None:
-        self.transcript = transcript
-        super().__init__(*args, **kwargs)
+    def __init__(self, session: Session, *args: Any, **kwargs: Any) -> None:
+        self.session = session
+        self.transcript: Transcript = session.transcript
+        super().__init__(*args, **kwargs)  # connects and reads the greeting
+
+    def _create_socket(self, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
+        self.session.connected(sock.getsockname())  # before the greeting can time out
+        return sock
 
     def _putline(self, line: bytes) -> None:
         self.transcript.client(line.decode("utf-8", "replace"))
@@ -57,16 +64,15 @@ def open_pop3(
     where = (session.address, session.port)
     if session.port == IMPLICIT_TLS_PORT:
         pop: RecordingPOP3 = RecordingPOP3S(
-            session.transcript,
+            session,
             *where,
             context=context or client_context(),
             timeout=timeout,
         )
         session.transcript.note(describe_tls(pop.sock))  # type: ignore[arg-type]
     else:
-        pop = RecordingPOP3(session.transcript, *where, timeout=timeout)
+        pop = RecordingPOP3(session, *where, timeout=timeout)
     try:
-        session.connected(pop.sock.getsockname())
         if starttls and session.port != IMPLICIT_TLS_PORT:
             pop.stls(context or client_context())
             session.transcript.note(describe_tls(pop.sock))  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,13 +29,19 @@ class RecordingSMTP(smtplib.SMTP):
 
     _in_data = False
 
-    def __init__(self, transcript: Transcript, **kwargs: Any) -> None:
-        self.transcript = transcript
-        super().__init__(
-            **kwargs
-        )  # with host= and port=, connects and reads the banner
+    def __init__(self, session: Session, **kwargs: Any) -> None:
+        self.session = session
+        self.transcript: Transcript = session.transcript
+        # With host= and port=, smtplib connects and reads the banner here.
+        super().__init__(**kwargs)
 
-    def send(self, s: str | bytes) -> None:  # type: ignore[override]  # smtplib sends str or bytes
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.session.connected(sock.getsockname())  # before the banner can time out
+        return sock
+
+    # smtplib's send takes str or bytes; typeshed says str or Buffer.
+    def send(self, s: str | bytes) -> None:  # type: ignore[override]
         text = s if isinstance(s, str) else s.decode("utf-8", "replace")
         if self._in_data:
             self.transcript.client(f"<message, {len(s)} bytes>")
@@ -68,13 +75,11 @@ def open_smtp(
     where = {"host": session.address, "port": session.port, "timeout": timeout}
     if implicit_tls:
         smtp: RecordingSMTP = RecordingSMTPS(
-            session.transcript, context=context or client_context(), **where
+            session, context=context or client_context(), **where
         )
     else:
-        smtp = RecordingSMTP(session.transcript, **where)
+        smtp = RecordingSMTP(session, **where)
     try:
-        assert smtp.sock is not None
-        session.connected(smtp.sock.getsockname())
         yield smtp
     finally:
         _quit(smtp)
