@@ -545,6 +545,14 @@ class _Lint:
                 "add <Server>mail.example.org</Server>",
                 "autoconfig.missing-element",
             )
+        self.check_switches(protocol)
+        self.check_port(
+            protocol.find("Port"), kind.lower(), autodiscover_security(protocol)
+        )
+        self.check_login(protocol.find("LoginName"))
+
+    def check_switches(self, protocol: Element) -> None:
+        """The on/off fields and Encryption of a Protocol."""
         for name in ON_OFF_FIELDS:
             value = protocol.find(name)
             if value is not None and value.text.strip() not in ("on", "off"):
@@ -564,10 +572,8 @@ class _Lint:
                 "write <Encryption>TLS</Encryption> for STARTTLS",
                 "autoconfig.encryption",
             )
-        self.check_port(
-            protocol.find("Port"), kind.lower(), autodiscover_security(protocol)
-        )
-        login = protocol.find("LoginName")
+
+    def check_login(self, login: Element | None) -> None:
         if login is not None and "%" in login.text:
             self.add(
                 Severity.WARNING,

@@ -540,6 +540,15 @@ def _lint_signing_setup(conf: OpendkimConf, out: _Findings) -> None:
             "add KeyFile and Selector, or use KeyTable and SigningTable",
             "opendkim.domain-needs-key",
         )
+    _lint_tables_pair(conf, names, out)
+    if "keytable" in names and single:
+        _both_setups(conf, single, names["keytable"].line, out)
+
+
+def _lint_tables_pair(
+    conf: OpendkimConf, names: dict[str, Setting], out: _Findings
+) -> None:
+    """KeyTable and SigningTable go together."""
     if "keytable" in names and not {"signingtable", "setuppolicyscript"} & set(names):
         out.add(
             Severity.ERROR,
@@ -558,8 +567,6 @@ def _lint_signing_setup(conf: OpendkimConf, out: _Findings) -> None:
             "add KeyTable /etc/opendkim/KeyTable",
             "opendkim.signingtable-alone",
         )
-    if "keytable" in names and single:
-        _both_setups(conf, single, names["keytable"].line, out)
 
 
 def _both_setups(

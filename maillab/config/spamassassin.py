@@ -744,6 +744,9 @@ class _Lint:
 
     def check_directive(self, d: Directive) -> None:
         key = d.key
+        # Shortcoming: `include` files are not read, and a `lang xx` line is
+        # kept as one "lang" directive (SpamAssassin applies it only when the
+        # locale matches), so neither is checked further.
         known = key in _DEBIAN_COMMANDS or key in ("lang", "include", "file")
         owner = PLUGIN_OF_SETTING.get(key)
         if owner and owner in self.plugins:
