@@ -37,6 +37,10 @@ PROBE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class LabRefused(Exception):  # noqa: N818 - a finding, not a malfunction
+    """Raised inside a probe when the lab's answer settles it as a FAIL."""
+
+
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"  # the lab answered, and the answer is wrong
@@ -137,6 +141,9 @@ def attempt(session: Session, body: Callable[[Session], ProbeResult]) -> ProbeRe
     """Run a probe's body; a network or protocol breakage becomes an ERROR."""
     try:
         return body(session)
+    except LabRefused as exc:
+        session.transcript.note(str(exc))
+        return session.failed(str(exc))
     except PROBE_ERRORS as exc:
         session.transcript.note(f"{type(exc).__name__}: {exc}")
         return session.errored(describe_error(exc))

@@ -23,7 +23,13 @@ import warnings
 from collections.abc import Iterator, Sequence
 
 from maillab.probes.hello import HelloAnswer, client_hello, read_answer
-from maillab.probes.result import ProbeResult, Session, Transcript, attempt
+from maillab.probes.result import (
+    LabRefused,
+    ProbeResult,
+    Session,
+    Transcript,
+    attempt,
+)
 
 DEFAULT_TIMEOUT = 5.0
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
@@ -130,7 +136,7 @@ def _smtp_prelude(sock: socket.socket, transcript: Transcript) -> None:
     _smtp_reply(lines, transcript)
     _say(sock, transcript, "STARTTLS")
     if not _smtp_reply(lines, transcript).startswith("220"):
-        raise ssl.SSLError("the server refused STARTTLS")
+        raise LabRefused("the server refused STARTTLS")
 
 
 def _imap_prelude(sock: socket.socket, transcript: Transcript) -> None:
@@ -141,7 +147,7 @@ def _imap_prelude(sock: socket.socket, transcript: Transcript) -> None:
         transcript.server(line)
     transcript.server(line)
     if not line.startswith("t1 OK"):
-        raise ssl.SSLError("the server refused STARTTLS")
+        raise LabRefused("the server refused STARTTLS")
 
 
 def _pop3_prelude(sock: socket.socket, transcript: Transcript) -> None:
@@ -151,7 +157,7 @@ def _pop3_prelude(sock: socket.socket, transcript: Transcript) -> None:
     line = next(lines)
     transcript.server(line)
     if not line.startswith("+OK"):
-        raise ssl.SSLError("the server refused STLS")
+        raise LabRefused("the server refused STLS")
 
 
 _PRELUDES = {"smtp": _smtp_prelude, "imap": _imap_prelude, "pop3": _pop3_prelude}
@@ -260,7 +266,9 @@ def _accepts(
     try:
         negotiated, _ = _handshake(session, starttls, context, timeout)
     except ssl.SSLError as exc:
-        session.transcript.note(f"{version}: refused ({exc.reason or exc})")
+        session.transcript.note(
+            f"{version}: refused ({getattr(exc, 'reason', None) or exc})"
+        )
         return False
     except (ConnectionResetError, EOFError) as exc:
         session.transcript.note(f"{version}: refused ({type(exc).__name__})")
