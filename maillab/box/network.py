@@ -4,7 +4,8 @@
     maillab0 192.168.56.1/24 --veth-- eth0 192.168.56.10/24  (netns maillab-default)
 
 The namespace has no default route: the box reaches this machine and the
-project's own namespaces, nothing else.
+project's own namespaces (the lab network, and the outside mail host's
+198.51.100.0/24 on the same bridge), nothing else.
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def create_box_network(box: layout.BoxLayout, address: str) -> None:
     run(["ip", "-n", ns, "addr", "add", cidr, "dev", "eth0"])
     run(["ip", "-n", ns, "link", "set", "lo", "up"])
     run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+    add_peer_route(ns)
+
+
+# The outside mail host's network (maillab.peer), reached on the bridge
+# itself: an on-link route, not a default route.
+PEER_NETWORK = "198.51.100.0/24"
+
+
+def add_peer_route(netns: str) -> None:
+    run(["ip", "-n", netns, "route", "replace", PEER_NETWORK, "dev", "eth0"])
 
 
 def box_mac(address: str) -> str:

@@ -49,3 +49,13 @@ def provisioned(lab_box: Box) -> Iterator[Provisioned]:
     finally:
         host.close()
         box.destroy()
+
+
+@pytest.fixture(scope="session")
+def peer(provisioned):
+    """The outside mail host, started for the run (it is shared, and left running)."""
+    from maillab.peer import Peer
+
+    outside = Peer()
+    outside.start()
+    return outside
