@@ -1,0 +1,90 @@
+"""File checks: a file's content, mode and owner; Dovecot's effective settings."""
+
+from __future__ import annotations
+
+import re
+
+from maillab.grading.context import Context
+from maillab.grading.registry import CheckError, Verdict, check
+
+
+@check("file_matches")
+def check_file_matches(
+    lab: Context, *, path: str, pattern: str, absent: bool = False
+) -> Verdict:
+    """A file has (or, with absent, has not) a line matching a regex."""
+    text = lab.read(path)
+    if text is None:
+        return Verdict(False, f"{path} does not exist")
+    match = re.search(pattern, text, re.MULTILINE)
+    if absent:
+        return Verdict(match is None, f"{path}: {_shown(match, pattern)}")
+    return Verdict(match is not None, f"{path}: {_shown(match, pattern)}")
+
+
+def _shown(match: re.Match[str] | None, pattern: str) -> str:
+    return f"found {match.group(0).strip()!r}" if match else f"no match for {pattern}"
+
+
+@check("file_mode")
+def check_file_mode(
+    lab: Context, *, path: str, mode: str | None = None, owner: str | None = None
+) -> Verdict:
+    """A file or folder exists with this octal mode and owner (user:group)."""
+    result = lab.run(["stat", "-c", "%a %U:%G %F", "--", path])
+    if not result.ok:
+        return Verdict(False, f"{path} does not exist")
+    found_mode, found_owner, kind = result.stdout.strip().split(" ", 2)
+    shown = f"{path}: {kind}, mode {found_mode}, owner {found_owner}"
+    ok = (mode is None or int(found_mode, 8) == int(str(mode), 8)) and (
+        owner is None or found_owner == owner
+    )
+    return Verdict(ok, shown)
+
+
+@check("executable")
+def check_executable(lab: Context, *, path: str) -> Verdict:
+    """A script exists, is executable, and bash can parse it."""
+    if not lab.run(["test", "-x", path]).ok:
+        return Verdict(False, f"{path} is missing or not executable")
+    syntax = lab.run(["bash", "-n", path])
+    detail = syntax.stderr.strip() or "bash -n: no syntax error"
+    return Verdict(syntax.ok, f"{path}: {detail}")
+
+
+def dovecot_config(lab: Context) -> str:
+    result = lab.run(["doveconf", "-n"])
+    if not result.ok:
+        raise CheckError(f"doveconf -n failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+@check("doveconf")
+def check_doveconf(
+    lab: Context,
+    *,
+    setting: str,
+    equals: str | None = None,
+    contains: list[str] | None = None,
+) -> Verdict:
+    """A Dovecot setting's effective value (doveconf -h)."""
+    result = lab.run(["doveconf", "-h", setting])
+    if not result.ok:
+        raise CheckError(f"doveconf -h {setting} failed: {result.stderr.strip()}")
+    value = result.stdout.strip()
+    shown = f"{setting} = {value}"
+    if equals is not None and value.split() != equals.split():
+        return Verdict(False, f"{shown} (expected {equals})")
+    missing = [w for w in contains or [] if w not in value.split()]
+    if missing:
+        return Verdict(False, f"{shown} (missing {', '.join(missing)})")
+    return Verdict(True, shown)
+
+
+@check("doveconf_matches")
+def check_doveconf_matches(lab: Context, *, pattern: str) -> Verdict:
+    """`doveconf -n` has a block or line matching a regex (across lines)."""
+    match = re.search(pattern, dovecot_config(lab), re.MULTILINE | re.DOTALL)
+    if match is None:
+        return Verdict(False, f"doveconf -n: no match for {pattern}")
+    return Verdict(True, "doveconf -n: " + " ".join(match.group(0).split())[:200])
