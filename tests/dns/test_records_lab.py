@@ -342,3 +342,60 @@ def test_opendkim_does_not_look_up_names_under_test(lab):
     ours = check_dkim_key("mail", "piege.test", resolver=resolver, private_pem=private)
     assert ours.findings == [] and ours.key_bits == 2048
     assert "record not found" in _opendkim_testkey(box.host, "piege.test", "mail")
+
+
+def _pyspf_lookup(resolver):
+    """pyspf's DNS hook, answered by the lab's BIND only (never this machine's DNS)."""
+    import dns.exception
+    import dns.resolver
+    import spf
+
+    def lookup(name, qtype, strict=True, timeout=None):
+        try:
+            answer = resolver.resolve(name, qtype, search=False)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return []
+        except dns.exception.DNSException as exc:
+            raise spf.TempError(f"DNS {exc}") from exc
+        values = {
+            "A": lambda r: r.address,
+            "AAAA": lambda r: r.address,
+            "MX": lambda r: (r.preference, r.exchange),
+            "PTR": lambda r: r.target.to_text(True),
+            "TXT": lambda r: r.strings,
+        }
+        return [((name, qtype), values[qtype](r)) for r in answer]
+
+    return lookup
+
+
+@pytest.mark.parametrize(
+    ("name", "client"),
+    [
+        ("chain", "box"),
+        ("chain", HOST_SIDE),
+        ("loop1", HOST_SIDE),
+        ("many", HOST_SIDE),
+        ("deep", HOST_SIDE),
+        ("redir", "box"),
+        ("redir", HOST_SIDE),
+        ("void", HOST_SIDE),
+        ("multi", HOST_SIDE),
+        ("bad", HOST_SIDE),
+        ("split", HOST_SIDE),
+        ("ptr", HOST_SIDE),
+        ("ptr", "192.168.56.250"),
+        ("macro", "box"),
+        ("macro", HOST_SIDE),
+    ],
+)
+def test_pyspf_gives_the_same_verdict(lab, monkeypatch, name, client):
+    """A second opinion: pyspf (PyPI), run over the same lab DNS."""
+    spf = pytest.importorskip("spf", reason="pyspf is not installed")
+    box, resolver = lab
+    monkeypatch.setattr(spf, "DNSLookup", _pyspf_lookup(resolver))
+    ip = box.address if client == "box" else client
+    domain = f"{name}.piege.lab"
+    theirs, _ = spf.check2(ip, f"jean@{domain}", "mx.exterieur.test")
+    ours = check_host(ip, domain, f"jean@{domain}", resolver=resolver)
+    assert (ours.verdict, name) == (theirs, name)
