@@ -356,6 +356,8 @@ def probe_size_limit(
     The check uses the SIZE parameter of MAIL FROM (RFC 1870): Postfix refuses
     there, so no large message is uploaded.
     """
+    # Shortcoming: the limit Postfix enforces at DATA on a client that does
+    # not announce SIZE is not tried (it would take a 50 MB upload).
 
     def body(session: Session) -> ProbeResult:
         with open_smtp(session, timeout=timeout) as smtp:
