@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from maillab.config import crosscheck, dovecot, dovecot_lint, opendkim, roundcube
+from maillab.config import (
+    autoconfig,
+    crosscheck,
+    dovecot,
+    dovecot_lint,
+    opendkim,
+    roundcube,
+    zone,
+)
 from maillab.config import spamassassin as sa
 from maillab.config.aliases import lint_aliases, parse_aliases
 from maillab.config.dovecot_defaults import DovecotDefaults, load_dovecot_defaults
@@ -41,12 +49,14 @@ FORMATS = {
     "local.cf": "local.cf",
     "opendkim.conf": "opendkim",
     "config.inc.php": "roundcube",
+    "config-v1.1.xml": "autoconfig",
+    "autodiscover.xml": "autoconfig",
 }
 
 
 def format_of(path: str, explicit: str | None = None) -> str:
     """The format of a file, from --format or from its name."""
-    known = sorted(set(FORMATS.values()))
+    known = sorted({*FORMATS.values(), "zone"})
     if explicit:
         if explicit not in known:
             raise MaillabError(
@@ -58,6 +68,8 @@ def format_of(path: str, explicit: str | None = None) -> str:
         return FORMATS[name]
     if Path(path).parent.name == "conf.d" and name.endswith(".conf"):
         return "dovecot"
+    if name.startswith("db.") or name.endswith(".zone"):
+        return "zone"
     raise MaillabError(
         f"{path}: cannot tell its format from the name; "
         f"pass --format ({', '.join(known)})"
@@ -124,12 +136,25 @@ _LOCAL: dict[str, Callable[[str, bytes], list[Finding]]] = {
         d, path=p, defaults=packaged_postconf_defaults()
     ),
     "master.cf": lambda p, d: lint_master_cf(d, path=p),
-    "aliases": lambda p, d: lint_aliases(d, path=p),
+    # Files on disk come without their machine: the lab's own domains stand in.
+    "aliases": lambda p, d: lint_aliases(d, path=p, local_domains=_LAB_DOMAINS),
     "dovecot": _local_dovecot,
     "local.cf": lambda p, d: sa.lint_local_cf(d, path=p),
     "opendkim": lambda p, d: opendkim.lint_opendkim(d, path=p),
     "roundcube": lambda p, d: roundcube.lint_roundcube_config(d, path=p),
+    "zone": lambda p, d: zone.lint_zone(d, path=p, origin=_origin(p)),
+    "autoconfig": lambda p, d: autoconfig.lint_autoconfig(d, path=p),
 }
+
+
+_LAB_DOMAINS = ("monentreprise.local", "mail.monentreprise.local", "localhost")
+
+
+def _origin(path: str) -> str:
+    """db.monentreprise.local -> monentreprise.local. (the chapter's naming)."""
+    name = Path(path).name
+    domain = name[3:] if name.startswith("db.") else name.removesuffix(".zone")
+    return domain.rstrip(".") + "."
 
 
 # -- a live lab ---------------------------------------------------------------------
@@ -168,6 +193,31 @@ def lint_lab(host: Host) -> list[Finding]:
     findings += _lint_opendkim(host, texts, postfix)
     findings += _lint_roundcube(texts, postfix)
     findings += crosscheck.check_sizes(postfix)
+    findings += _lint_web_and_dns(texts)
+    return findings
+
+
+_LAB_ZONE = "/etc/bind/zones/db.monentreprise.local"
+_AUTOCONFIG = (
+    "/var/www/autoconfig/mail/config-v1.1.xml",
+    "/var/www/autodiscover/autodiscover.xml",
+)
+
+
+def _lint_web_and_dns(texts: LabTexts) -> list[Finding]:
+    findings: list[Finding] = []
+    text = texts.read(_LAB_ZONE)
+    if text is not None:
+        findings += zone.lint_zone(text, path=_LAB_ZONE, origin="monentreprise.local.")
+    for path in _AUTOCONFIG:
+        script = path.removesuffix(".xml") + ".php"
+        if path.endswith("autodiscover.xml") and texts.read(script) is not None:
+            continue  # served through the script, which fills in LoginName
+        text = texts.read(path)
+        if text is not None:
+            findings += autoconfig.lint_autoconfig(
+                text, path=path, domain="monentreprise.local"
+            )
     return findings
 
 
