@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from config_dovecot import time_parse  # benchmarks/ is the script's folder
+
 from maillab.config.postfix_main import (
     effective,
     lint_main_cf,
@@ -63,6 +65,8 @@ def main() -> None:
         print(
             f"  {name:<20} best {best * 1000:8.1f} ms   median {median * 1000:8.1f} ms"
         )
+    # The Dovecot tree with includes (benchmarks/config_dovecot.py has options).
+    time_parse()
 
 
 if __name__ == "__main__":

@@ -131,6 +131,8 @@ class DiskLoader:
         return sorted(glob.glob(pattern))
 
 
+_LAB_DOMAINS = ("monentreprise.local", "mail.monentreprise.local", "localhost")
+
 _LOCAL: dict[str, Callable[[str, bytes], list[Finding]]] = {
     "main.cf": lambda p, d: lint_main_cf(
         d, path=p, defaults=packaged_postconf_defaults()
@@ -145,9 +147,6 @@ _LOCAL: dict[str, Callable[[str, bytes], list[Finding]]] = {
     "zone": lambda p, d: zone.lint_zone(d, path=p, origin=_origin(p)),
     "autoconfig": lambda p, d: autoconfig.lint_autoconfig(d, path=p),
 }
-
-
-_LAB_DOMAINS = ("monentreprise.local", "mail.monentreprise.local", "localhost")
 
 
 def _origin(path: str) -> str:
