@@ -126,6 +126,8 @@ def is_valid_size(size: str) -> bool:
 
 def organizational_domain(domain: str) -> str:
     """The last two labels of a name (no Public Suffix List: see the module doc)."""
+    # Shortcoming: no Public Suffix List (RFC 7489) nor DNS tree walk (RFC 9989);
+    # the lab is offline and has no PSL file, so example.co.uk gives co.uk.
     labels = domain.lower().rstrip(".").split(".")
     return ".".join(labels[-2:])
 

@@ -77,6 +77,11 @@ def _lint_values(record: DmarcRecord, out: Findings) -> None:
         _lint_choice(record, tag, tuple(MODES), out)
     _lint_choice(record, "t", ("y", "n"), out)
     _lint_choice(record, "psd", ("y", "n", "u"), out)
+    _lint_pct(record, out)
+    _lint_reporting(record, out)
+
+
+def _lint_pct(record: DmarcRecord, out: Findings) -> None:
     pct = record.value("pct")
     if pct is not None and not (pct.isdigit() and 0 <= int(pct) <= 100):
         out.add(
@@ -92,6 +97,10 @@ def _lint_values(record: DmarcRecord, out: Findings) -> None:
             "raise it to 100 when ready",
             "dmarc.partial",
         )
+
+
+def _lint_reporting(record: DmarcRecord, out: Findings) -> None:
+    """fo=, ri= and rf=: the failure report options and the report interval."""
     if "fo" in record.tags and not set(record.fo) <= {"0", "1", "d", "s"}:
         out.add(
             Severity.ERROR,
@@ -220,25 +229,14 @@ def check_dmarc(domain: str, *, resolver: dns.resolver.Resolver) -> DmarcCheck:
     except DnsQueryError as exc:
         out.add(Severity.ERROR, str(exc), "check the lab's DNS", "dmarc.dns-error")
         return DmarcCheck(domain, None, None, None, False, out.items)
-    out.name = name
+    out.name = name if texts else out.name
     inherited = name != f"_dmarc.{domain}"
-    if not texts:
-        out.add(
-            Severity.ERROR,
-            "no DMARC record (here or at the organizational domain)",
-            'publish "v=DMARC1; p=none; rua=mailto:..." at _dmarc',
-            "dmarc.no-record",
+    if len(texts) != 1:
+        _no_single_record(texts, out)
+        found = bool(texts)
+        return DmarcCheck(
+            domain, name if found else None, None, None, inherited and found, out.items
         )
-        return DmarcCheck(domain, None, None, None, False, out.items)
-    if len(texts) > 1:
-        out.add(
-            Severity.ERROR,
-            f"{len(texts)} DMARC records: receivers apply no DMARC at all "
-            "(RFC 7489, 6.6.3)",
-            "keep one v=DMARC1 record",
-            "dmarc.multiple-records",
-        )
-        return DmarcCheck(domain, name, None, None, inherited, out.items)
     try:
         record = parse_dmarc(texts[0], name=name)
     except RecordSyntaxError as exc:
@@ -247,6 +245,24 @@ def check_dmarc(domain: str, *, resolver: dns.resolver.Resolver) -> DmarcCheck:
     out.items.extend(lint_dmarc(record, name=name))
     _check_authorizations(record, name.removeprefix("_dmarc."), resolver, out)
     return DmarcCheck(domain, name, texts[0], record, inherited, out.items)
+
+
+def _no_single_record(texts: list[str], out: Findings) -> None:
+    if not texts:
+        out.add(
+            Severity.ERROR,
+            "no DMARC record (here or at the organizational domain)",
+            'publish "v=DMARC1; p=none; rua=mailto:..." at _dmarc',
+            "dmarc.no-record",
+        )
+    else:
+        out.add(
+            Severity.ERROR,
+            f"{len(texts)} DMARC records: receivers apply no DMARC at all "
+            "(RFC 7489, 6.6.3)",
+            "keep one v=DMARC1 record",
+            "dmarc.multiple-records",
+        )
 
 
 def _discover(resolver: dns.resolver.Resolver, domain: str) -> tuple[str, list[str]]:

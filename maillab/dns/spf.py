@@ -98,6 +98,8 @@ class SpfRecord:
 
     @property
     def exp(self) -> str | None:
+        # Shortcoming: exp= is parsed and checked, never fetched nor expanded:
+        # the explanation only matters in an SMTP reply, which maillab does not build.
         return self.modifier("exp")
 
     @property

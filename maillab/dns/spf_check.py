@@ -340,6 +340,8 @@ def check_spf(domain: str, *, resolver: dns.resolver.Resolver) -> SpfResult:
     with `exists:` on a macro may still match it; the counts are then those
     up to the match.
     """
+    # Shortcoming: the lookup count is the one of this evaluation, not a static
+    # worst case over every branch; they differ only when exists: matches.
     result = check_host(PROBE_IP, domain, f"postmaster@{domain}", resolver=resolver)
     if result.verdict == SpfVerdict.NONE:
         missing = Finding(

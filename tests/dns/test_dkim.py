@@ -11,9 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from maillab.dns.dkim import DkimKeyError, parse_dkim_key, parse_tag_list
+from maillab.dns.dkim import DkimKeyError, parse_dkim_key
 from maillab.dns.dkim_check import check_dkim_key, lint_dkim_key, matches_private_key
 from maillab.dns.resolver import RecordSyntaxError
+from maillab.dns.tags import parse_tag_list
 
 MAIL_TXT = Path(__file__).parents[1] / "fixtures" / "dns" / "mail.txt"
 NAME = "mail._domainkey.monentreprise.local"
