@@ -7,6 +7,7 @@ the lab's BIND, or any dnspython resolver.  `check_*` never raises.
 from maillab.dns.dkim import DkimKey, DkimKeyError, parse_dkim_key
 from maillab.dns.dkim_check import (
     DkimCheck,
+    SecretText,
     check_dkim_key,
     lint_dkim_key,
     matches_private_key,
@@ -40,6 +41,7 @@ __all__ = [
     "Modifier",
     "RecordSyntaxError",
     "ReportUri",
+    "SecretText",
     "SpfRecord",
     "SpfResult",
     "SpfVerdict",

@@ -232,7 +232,14 @@ def _load_private(private_pem: str | bytes) -> object:
         ) from None
 
 
-def read_private_key(host: Host, path: str = LAB_KEY) -> str:
+class SecretText(str):
+    """A secret string whose repr hides it (for tracebacks, test reports, notebooks)."""
+
+    def __repr__(self) -> str:
+        return "<secret text, hidden>"
+
+
+def read_private_key(host: Host, path: str = LAB_KEY) -> SecretText:
     """The signing key's PEM text, read as root.  Secret: never log or print it."""
     log.debug("%s: reading the DKIM private key %s", host.name, path)
-    return host.read(path, sudo=True)
+    return SecretText(host.read(path, sudo=True))

@@ -184,6 +184,7 @@ def test_reference_dkim_record_is_2048_bits_and_matches_the_box_key(lab):
     assert (check.key_type, check.key_bits, check.findings) == ("rsa", 2048, [])
     assert check.key is not None and check.key.hashes == ("sha256",)
     assert matches_private_key(check.text or "", private)
+    assert "PRIVATE" not in repr(private) and "PRIVATE KEY" in private
 
 
 def test_reference_dmarc_record_is_clean_and_subdomains_inherit(lab):
