@@ -307,7 +307,11 @@ def _address_match(state: _Evaluation, mechanism: Mechanism, target: str) -> boo
 
 
 def _mx_addresses(state: _Evaluation, host: str, rdtype: str) -> list[str]:
-    """An MX host's addresses; these lookups are not counted as void (4.6.4)."""
+    """An MX host's addresses (not counted as void lookups).
+
+    Shortcoming: RFC 7208 (4.6.4) does not say whether an MX host without an
+    address is a void lookup; only the MX query itself is counted here.
+    """
     try:
         return lookups.addresses(state.resolver, host, 4 if rdtype == "A" else 6)
     except DnsQueryError as exc:
