@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import smtplib
 from typing import Any
 
 from maillab.grading.context import Context
 from maillab.grading.registry import CheckError, Verdict, check, from_probe
+from maillab.probes.smtp import OUTSIDE_HELO
+from maillab.probes.tls import client_context
 
 # The real GTUBE string (the chapter's has a typo and is never flagged).
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
@@ -55,3 +58,27 @@ def check_spamc_gtube(lab: Context, *, subject_tag: str = "") -> Verdict:
     if subject_tag not in subject:
         return Verdict(False, f"flagged, but {subject!r} lacks {subject_tag}")
     return Verdict(True, f"X-Spam-Flag: YES; {subject}")
+
+
+@check("smtp_login")
+def check_smtp_login(lab: Context, *, user: str, port: int = 587) -> Verdict:
+    """AUTH as a chapter user on submission, after STARTTLS; nothing is sent.
+
+    This proves Dovecot's SASL socket and the password without opening the
+    mailbox: an IMAP or POP3 login would make Dovecot create ~/Maildir and
+    its indexes, and grading must not change the machine.
+    """
+    login = f"{user}@monentreprise.local"
+    try:
+        with smtplib.SMTP(lab.address, port, timeout=lab.timeout) as smtp:
+            smtp.ehlo(OUTSIDE_HELO)
+            smtp.starttls(context=client_context())
+            smtp.ehlo(OUTSIDE_HELO)
+            code, _ = smtp.login(login, lab.password(user))
+    except ConnectionRefusedError:
+        return Verdict(False, f"{lab.address}:{port}: connection refused")
+    except smtplib.SMTPAuthenticationError as exc:
+        return Verdict(False, f"AUTH as {login} refused: {exc.smtp_code}")
+    except smtplib.SMTPException as exc:
+        return Verdict(False, f"{lab.address}:{port}: {type(exc).__name__}: {exc}")
+    return Verdict(code == 235, f"AUTH as {login} over STARTTLS: {code}")
