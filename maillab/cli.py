@@ -21,6 +21,7 @@ from maillab.render import (
     ProgressView,
     console,
     error_console,
+    monitor_table,
     render_findings,
     render_step,
     status_table,
@@ -110,6 +111,14 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--expand", action="store_true", help="postconf -nx form")
     show.add_argument("--format", help="main.cf or dovecot, when the name does not say")
     show.set_defaults(func=cmd_config_show)
+    mon = command(
+        "monitor", cmd_monitor, "the mail server's health (Nagios exit codes)", True
+    )
+    mon.add_argument("--json", action="store_true", help="print JSON")
+    mon.add_argument("--no-round-trip", action="store_true", help="skip the test mail")
+    peer = sub.add_parser("peer", help="the outside mail host (198.51.100.25)")
+    peer.add_argument("action", choices=["start", "stop", "status"])
+    peer.set_defaults(func=cmd_peer)
     command("down", cmd_down, "stop the box; its state is kept")
     command("reset", cmd_reset, "back to the fresh start-of-chapter state")
     command("destroy", cmd_destroy, "remove the box and its network (the image stays)")
@@ -216,6 +225,38 @@ def cmd_config_show(args: argparse.Namespace) -> int:
     from maillab.config.show import show_file
 
     sys.stdout.write(show_file(args.file, expand=args.expand, format=args.format))
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from maillab.course.lab import read_lab
+    from maillab.monitor import monitor
+
+    with _target(args) as host:
+        report = monitor(
+            host, address=read_lab(host).ip, round_trip=not args.no_round_trip
+        )
+    if args.json:
+        print(report.to_json())
+    else:
+        console.print(monitor_table(report))
+    return int(report.state)
+
+
+def cmd_peer(args: argparse.Namespace) -> int:
+    from maillab.peer import Peer
+
+    peer = Peer()
+    if args.action == "start":
+        peer.start()
+    elif args.action == "stop":
+        peer.stop()
+    running = peer.pid is not None
+    state = "running at 198.51.100.25:25" if running else "stopped"
+    console.print(
+        f"outside mail host: {state}; {len(peer.messages())} message(s) "
+        f"in {peer.directory}/inbox"
+    )
     return 0
 
 

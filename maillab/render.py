@@ -18,6 +18,7 @@ from rich.table import Table
 
 from maillab.config.findings import Finding
 from maillab.course.step import StepResult
+from maillab.monitor import Report as MonitorReport
 from maillab.progress import Progress
 from maillab.remote.listeners import Listener
 from maillab.status import MachineStatus
@@ -152,3 +153,25 @@ def render_findings(findings: list[Finding]) -> None:
             )
     counts = {s: sum(f.severity == s for f in findings) for s in order}
     console.print(", ".join(f"{n} {s}(s)" for s, n in counts.items()))
+
+
+_MONITOR_STYLE = {
+    "OK": "green",
+    "WARNING": "yellow",
+    "CRITICAL": "bold red",
+    "UNKNOWN": "magenta",
+}
+
+
+def monitor_table(report: MonitorReport) -> Table:
+    table = Table(
+        title=f"{report.host} ({report.address}): {report.state.name}",
+        title_justify="left",
+    )
+    table.add_column("check")
+    table.add_column("state")
+    table.add_column("detail")
+    for item in report.items:
+        style = _MONITOR_STYLE[item.state.name]
+        table.add_row(item.name, f"[{style}]{item.state.name}[/]", escape(item.detail))
+    return table
