@@ -331,3 +331,58 @@ def _size(text: str) -> int | None:
     if text[-1:] in units and text[:-1].isdigit():
         return int(text[:-1]) * units[text[-1]]
     return int(text) if text.isdigit() else None
+
+
+# -- TLS versions ----------------------------------------------------------------------
+
+PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+OBSOLETE = {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"}
+
+
+def allowed_protocols(value: str) -> set[str]:
+    """The versions a Postfix *_tls_protocols value lets through.
+
+    Postfix 3.6+ takes ">=TLSv1.2" / "<=TLSv1.3" bounds, a list of versions,
+    or exclusions ("!SSLv2, !SSLv3"); an empty value allows them all.
+    """
+    words = value.replace(",", " ").replace(":", " ").split()
+    allowed = set(PROTOCOLS)
+    listed = {w for w in words if w in PROTOCOLS}
+    if listed:
+        allowed = listed
+    for word in words:
+        if word.startswith("!") and word[1:] in PROTOCOLS:
+            allowed.discard(word[1:])
+        elif word.startswith((">=", "<=")) and word[2:] in PROTOCOLS:
+            bound = PROTOCOLS.index(word[2:])
+            keep = PROTOCOLS[bound:] if word[0] == ">" else PROTOCOLS[: bound + 1]
+            allowed &= set(keep)
+    return allowed
+
+
+def check_postfix_tls(postfix: PostfixView) -> list[Finding]:
+    """The server side of Postfix must not accept TLS below 1.2.
+
+    Only values main.cf sets are judged: Postfix's defaults still list TLSv1
+    and TLSv1.1, but Debian 12's OpenSSL refuses them at its security level.
+    """
+    findings = []
+    for name in ("smtpd_tls_protocols", "smtpd_tls_mandatory_protocols"):
+        if postfix.line(name) is None:
+            continue
+        old = sorted(
+            allowed_protocols(postfix.value(name)) & OBSOLETE, key=PROTOCOLS.index
+        )
+        if old:
+            findings.append(
+                _finding(
+                    Severity.WARNING,
+                    postfix.main.path,
+                    postfix.line(name),
+                    f"{name} = {postfix.value(name) or '(empty)'} still lets "
+                    f"{', '.join(old)} through: versions with known attacks",
+                    f"{name} = >=TLSv1.2",
+                    "postfix.old-tls",
+                )
+            )
+    return findings

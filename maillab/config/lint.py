@@ -104,6 +104,15 @@ def lint_paths(paths: Iterable[str], *, format: str | None = None) -> list[Findi
     return findings
 
 
+def _local_main_cf(path: str, data: bytes) -> list[Finding]:
+    defaults = packaged_postconf_defaults()
+    conf = parse_main_cf(data, path=path)
+    view = crosscheck.PostfixView(conf, effective(conf, defaults), parse_master_cf(""))
+    return lint_main_cf(conf, path=path, defaults=defaults) + (
+        crosscheck.check_postfix_tls(view)
+    )
+
+
 def _local_dovecot(path: str, data: bytes) -> list[Finding]:
     def read(name: str) -> bytes | None:
         try:
@@ -134,9 +143,7 @@ class DiskLoader:
 _LAB_DOMAINS = ("monentreprise.local", "mail.monentreprise.local", "localhost")
 
 _LOCAL: dict[str, Callable[[str, bytes], list[Finding]]] = {
-    "main.cf": lambda p, d: lint_main_cf(
-        d, path=p, defaults=packaged_postconf_defaults()
-    ),
+    "main.cf": lambda p, d: _local_main_cf(p, d),
     "master.cf": lambda p, d: lint_master_cf(d, path=p),
     # Files on disk come without their machine: the lab's own domains stand in.
     "aliases": lambda p, d: lint_aliases(d, path=p, local_domains=_LAB_DOMAINS),
@@ -192,6 +199,7 @@ def lint_lab(host: Host) -> list[Finding]:
     findings += _lint_opendkim(host, texts, postfix)
     findings += _lint_roundcube(texts, postfix)
     findings += crosscheck.check_sizes(postfix)
+    findings += crosscheck.check_postfix_tls(postfix)
     findings += _lint_web_and_dns(texts)
     return findings
 
@@ -280,9 +288,30 @@ def _lint_opendkim(
         trusted_hosts=tables["InternalHosts"],
     )
     groups = set(host.check_output(["id", "-nG", "postfix"]).split())
-    return findings + crosscheck.check_postfix_opendkim(
-        postfix, conf, postfix_groups=groups
-    )
+    findings += crosscheck.check_postfix_opendkim(postfix, conf, postfix_groups=groups)
+    if tables["KeyTable"] is not None:
+        findings += _lint_dkim_keys(host, tables["KeyTable"])
+    return findings
+
+
+def _lint_dkim_keys(host: Host, key_table: str) -> list[Finding]:
+    """Each KeyTable key against the public key its selector publishes in DNS."""
+    from maillab.dns import check_dkim_key, lab_resolver
+
+    findings: list[Finding] = []
+    resolver = lab_resolver(host)
+    for entry in opendkim.parse_key_table(key_table).entries:
+        if not entry.is_path:
+            continue
+        try:
+            private = host.read(entry.key)  # secret: only compared, never shown
+        except RemoteFileError:
+            continue  # lint_opendkim's check_files reports missing key files
+        check = check_dkim_key(
+            entry.selector, entry.domain, resolver=resolver, private_pem=private
+        )
+        findings += check.findings
+    return findings
 
 
 def _table_text(texts: LabTexts, conf: opendkim.OpendkimConf, name: str) -> str | None:

@@ -160,3 +160,25 @@ def test_lint_paths_knows_formats_by_name(tmp_path):
         "postfix.comment-in-value"
     ]
     assert findings[0].file == str(path) and findings[0].line == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "old"),
+    [
+        ("!SSLv2, !SSLv3", ["TLSv1", "TLSv1.1"]),
+        (">=TLSv1.2", []),
+        ("TLSv1.2 TLSv1.3", []),
+        ("!SSLv2,!SSLv3,!TLSv1,!TLSv1.1", []),
+        ("<=TLSv1.1", ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1"]),
+    ],
+)
+def test_old_tls_versions_on_the_server_side(value, old):
+    findings = crosscheck.check_postfix_tls(
+        postfix(MAIN + f"smtpd_tls_protocols = {value}\n")
+    )
+    if old:
+        (finding,) = findings
+        assert f"still lets {', '.join(old)} through" in finding.message
+        assert finding.line == 10
+    else:
+        assert findings == []
