@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +41,9 @@ QUIET = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 15_000
+# Roundcube 1.6's fr_FR texts (program/localization/fr_FR/messages.inc).
+SENT = "Le courriel a été envoyé avec succès."
+LOGIN_FAILED = "La connexion a échoué."
 
 
 class Secret:
@@ -111,7 +112,7 @@ class Webmail:
         ]
 
     def log_in(self, user: str, password: Secret) -> None:
-        """Fill Roundcube's login form and wait for the folder list."""
+        """Fill Roundcube's login form; raise with Roundcube's notice if refused."""
         page = self.page
         page.goto(URL)
         page.fill("input[name=_user]", user)
@@ -121,47 +122,49 @@ class Webmail:
             # Not chained: Playwright's message could quote what was typed.
             raise WebmailError("could not type into the _pass field") from None
         page.click("#rcmloginsubmit")
-        try:
-            page.wait_for_selector("#mailboxlist", timeout=TIMEOUT_MS)
-        except Exception as exc:
-            raise WebmailError(f"no mailbox after login: {self.notice()}") from exc
+        page.locator(
+            "#mailboxlist, #messagestack .warning, #messagestack .error"
+        ).first.wait_for()
+        if not page.locator("#mailboxlist").count():
+            raise WebmailError(f"login refused: {self.notice()}")
         self.wait_ready()
 
     def wait_ready(self) -> None:
-        """Until Roundcube has started and is idle: before that, a click does nothing."""
+        """Until Roundcube has started and is idle (a click does nothing before)."""
         self.page.wait_for_function(
             "() => window.rcmail && rcmail.loaded && !rcmail.busy"
         )
 
     def notice(self) -> str:
-        """Roundcube's last message to the user (its #messagestack), if any."""
+        """What Roundcube last told the user (its #messagestack), if anything."""
         stack = self.page.locator("#messagestack")
         return stack.inner_text().strip() if stack.count() else ""
 
     def read_message(self, subject: str) -> str:
         """Open the message whose subject is `subject` (double click): its body."""
         row = self.page.locator("#messagelist tr", has_text=subject)
-        row.first.dblclick(timeout=TIMEOUT_MS)
+        row.first.dblclick()
         body = self.page.locator("#messagebody")
-        body.wait_for(timeout=TIMEOUT_MS)
+        body.wait_for()
         self.wait_ready()
-        return str(body.inner_text())
+        return body.inner_text()
 
     def send_message(self, to: str, subject: str, body: str) -> None:
         """Write a message in Roundcube's composer and send it."""
         page = self.page
         page.click("#taskmenu a.compose")
-        page.wait_for_selector("#compose-subject", timeout=TIMEOUT_MS)
+        page.wait_for_selector("#compose-subject")
         self.wait_ready()
         page.locator("#compose_to .recipient-input input").fill(to)
         page.fill("#compose-subject", subject)
         page.fill("#composebody", body)
         page.click("button.send")
-        sent = page.locator("#messagestack", has_text=re.compile("envoy", re.I))
-        try:
-            sent.wait_for(timeout=TIMEOUT_MS)
-        except Exception as exc:
-            raise WebmailError(f"Roundcube did not send: {self.notice()}") from exc
+        outcome = page.locator(
+            "#messagestack .confirmation, #messagestack .error"
+        ).first
+        outcome.wait_for()
+        if SENT not in self.notice():
+            raise WebmailError(f"Roundcube did not send: {self.notice()}")
 
     def screenshot(self, path: Path) -> Path:
         self.page.screenshot(path=str(path), full_page=True)
@@ -191,4 +194,3 @@ def open_webmail(
             yield webmail
         finally:
             context.close()
-            shutil.rmtree(profile, ignore_errors=True)

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from .browser import URL
+from .browser import LOGIN_FAILED, URL, Secret, WebmailError, open_webmail
 
 pytestmark = pytest.mark.lab
 
@@ -35,10 +35,11 @@ def deliver_from_outside(lab, subject: str, body: str) -> None:
         smtp.sendmail("alice@exterieur.test", [JEAN], text)
 
 
-def wait_in_maildir(lab, marker: str, timeout: float = 30) -> None:
-    """Until jean's Maildir holds a message with `marker` (Roundcube lists it)."""
+def wait_in_maildir(lab, marker: str, *, folder: str = "", timeout=30) -> None:
+    """Until a folder of jean's Maildir holds a message with `marker`."""
     deadline = time.monotonic() + timeout
-    command = ["grep", "-r", "-l", "-F", "--", marker, "/home/jean/Maildir"]
+    path = f"/home/jean/Maildir/{folder}"
+    command = ["grep", "-r", "-l", "-F", "--", marker, path]
     while time.monotonic() < deadline:
         if lab.host.run(command, sudo=True).stdout.strip():
             return
@@ -52,6 +53,13 @@ def test_jean_logs_in_and_chromium_asks_only_the_box(provisioned, webmail):
     assert webmail.page.locator(".header-title.username").inner_text() == JEAN
     assert webmail.requests, "the browser made no request at all"
     assert webmail.foreign_requests() == []
+
+
+def test_a_wrong_password_is_refused_with_roundcube_s_notice(webmail):
+    wrong = Secret("pas-le-mot-de-passe-de-jean")
+    with pytest.raises(WebmailError, match=LOGIN_FAILED):
+        webmail.log_in(JEAN, wrong)
+    assert webmail.page.locator("input[name=_pass]").is_visible()
 
 
 def test_a_delivered_message_reads_in_roundcube(provisioned, webmail):
@@ -81,6 +89,8 @@ def test_a_message_sent_from_roundcube_arrives_outside_signed(
     assert received.report["recipients"] == [CAROL]
     assert checks["dkim"] == "pass"
     assert " ".join(text_of(received.raw).split()) == body
+    # Roundcube keeps its copy in jean's Sent folder, over IMAP.
+    wait_in_maildir(provisioned, subject, folder=".Sent")
 
 
 def text_of(raw: bytes) -> str:
@@ -90,8 +100,8 @@ def text_of(raw: bytes) -> str:
 
 
 def test_chromium_refuses_the_lab_certificate_without_the_pin(provisioned, playwright):
-    from .browser import open_webmail
-
-    with open_webmail(playwright, provisioned.address, pin=None) as webmail:
-        with pytest.raises(Exception, match="ERR_CERT_AUTHORITY_INVALID"):
-            webmail.page.goto(URL)
+    with (
+        open_webmail(playwright, provisioned.address, pin=None) as webmail,
+        pytest.raises(Exception, match="ERR_CERT_AUTHORITY_INVALID"),
+    ):
+        webmail.page.goto(URL)
