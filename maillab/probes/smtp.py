@@ -8,6 +8,7 @@ RCPT TO and MAIL FROM.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import smtplib
 import socket
 import ssl
@@ -271,12 +272,16 @@ def probe_relay(
     port: int = 25,
     sender: str = OUTSIDE_SENDER,
     recipient: str = OUTSIDE_RECIPIENT,
+    trusted: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
 ) -> ProbeResult:
     """An outsider cannot relay: RCPT TO another outside domain is refused.
 
     Any 4xx or 5xx (454 and 554 both mean refused) is a pass; 2xx is an open
-    relay.  The probe stops at RCPT TO: nothing is ever sent.
+    relay.  The probe stops at RCPT TO: nothing is ever sent.  `trusted` is
+    the lab's mynetworks (`postconf -h mynetworks`): when the probe's own
+    address is in it, an accepted relay proves nothing about strangers, and
+    the result says so.
     """
 
     def body(session: Session) -> ProbeResult:
@@ -288,6 +293,13 @@ def probe_relay(
             code, reply = smtp.rcpt(recipient)
             smtp.rset()
         text = reply.decode("utf-8", "replace")
+        inside = _trusted_network(session.source, trusted)
+        if 200 <= code < 300 and inside:
+            return session.failed(
+                f"relay accepted, but this probe ran from inside the trusted range "
+                f"({session.source} is in mynetworks {inside}): anyone on that "
+                "network may relay; run it from outside mynetworks"
+            )
         if 200 <= code < 300:
             return session.failed(
                 f"open relay: {recipient} accepted from {session.source} ({code})"
@@ -295,6 +307,21 @@ def probe_relay(
         return session.passed(f"relay refused: {code} {text}")
 
     return attempt(_session("smtp.relay", address, port), body)
+
+
+def _trusted_network(source: str | None, trusted: Sequence[str]) -> str | None:
+    """The mynetworks entry that holds `source`, if any."""
+    if not source:
+        return None
+    address = ipaddress.ip_address(source)
+    for entry in trusted:
+        entry = entry.strip("[]").replace("]/", "/")
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return entry
+        except ValueError:
+            continue
+    return None
 
 
 def probe_vrfy(

@@ -191,6 +191,15 @@ def test_an_open_relay_for_the_lab_network_is_reported(provisioned):
     assert result.summary.startswith("open relay: bob@exterieur.test accepted from")
 
 
+def test_a_relay_probe_from_inside_mynetworks_says_so(provisioned):
+    trusted = "127.0.0.0/8 192.168.56.0/24"
+    with provisioned.postconf(mynetworks=trusted):
+        result = smtp.probe_relay(address=provisioned.address, trusted=trusted.split())
+    assert result.status is Status.FAIL
+    assert "ran from inside the trusted range" in result.summary
+    assert "192.168.56.0/24" in result.summary
+
+
 def test_a_size_limit_other_than_the_chapter_s_is_reported(provisioned):
     with provisioned.postconf(message_size_limit="1000"):
         result = smtp.probe_size_limit(address=provisioned.address)
