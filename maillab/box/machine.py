@@ -24,7 +24,7 @@ from pathlib import Path
 from maillab.box import image as images
 from maillab.box import layout, network
 from maillab.box.layout import BoxLayout
-from maillab.box.tools import require_root, require_tools, run
+from maillab.box.tools import processes, require_root, require_tools, run
 from maillab.errors import AddressInUse, BootFailed, BoxError, BoxNotRunning, NoSuchBox
 from maillab.progress import Progress, Reporter, quiet
 from maillab.remote.host import Host
@@ -404,19 +404,9 @@ def _boot(files: BoxLayout) -> int:
 def _find_nspawn(mountpoint: Path) -> int | None:
     """The systemd-nspawn process whose root is this mount point, if any."""
     wanted = str(mountpoint).encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if (
-            argv[0].endswith(b"systemd-nspawn")
-            and wanted in argv
-            and not _is_gone(int(proc.name))
-        ):
-            return int(proc.name)
+    for pid, argv in processes():
+        if argv[0].endswith(b"systemd-nspawn") and wanted in argv and not _is_gone(pid):
+            return pid
     return None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from maillab.errors import BoxError, MissingTool, NotRoot
 
@@ -50,3 +51,20 @@ def run(argv: Sequence[str], *, input: str | None = None, timeout: float = 60) -
             f"`{' '.join(argv)}` failed (status {proc.returncode}): {detail}"
         )
     return proc.stdout
+
+
+def processes() -> Iterator[tuple[int, list[bytes]]]:
+    """Every process of this machine with its argv (gone ones skipped)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        yield int(proc.name), argv
+
+
+def find_process(matches: Callable[[list[bytes]], bool]) -> int | None:
+    """The first process whose argv `matches`, if any."""
+    return next((pid for pid, argv in processes() if matches(argv)), None)

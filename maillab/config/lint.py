@@ -114,27 +114,21 @@ def _local_main_cf(path: str, data: bytes) -> list[Finding]:
 
 
 def _local_dovecot(path: str, data: bytes) -> list[Finding]:
-    def read(name: str) -> bytes | None:
-        try:
-            return Path(name).read_bytes()
-        except OSError:
-            return None
-
     defaults = packaged_dovecot_defaults()
     config = dovecot.parse_dovecot(
-        str(Path(path).absolute()), files=DiskLoader(read), defaults=defaults
+        str(Path(path).absolute()), files=DiskLoader(), defaults=defaults
     )
     return dovecot_lint.lint_dovecot(config, defaults=defaults)
 
 
-@dataclass
 class DiskLoader:
     """Dovecot's includes, read from this machine's disk."""
 
-    reader: Callable[[str], bytes | None]
-
     def read(self, path: str) -> bytes | None:
-        return self.reader(path)
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return None
 
     def glob(self, pattern: str) -> list[str]:
         return sorted(glob.glob(pattern))

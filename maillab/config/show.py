@@ -44,15 +44,9 @@ def _show_main_cf(path: Path, *, expand: bool) -> str:
 
 
 def _show_dovecot(path: Path) -> str:
-    def read(name: str) -> bytes | None:
-        try:
-            return Path(name).read_bytes()
-        except OSError:
-            return None
-
     defaults = packaged_dovecot_defaults()
     config = dovecot.parse_dovecot(
-        str(path.absolute()), files=DiskLoader(read), defaults=defaults
+        str(path.absolute()), files=DiskLoader(), defaults=defaults
     )
     return format_doveconf_n(config, defaults)
 

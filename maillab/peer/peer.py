@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from maillab.box import layout
-from maillab.box.tools import require_root
+from maillab.box.tools import find_process, require_root
 from maillab.errors import MaillabError
 from maillab.peer import network
 
@@ -52,16 +52,7 @@ class Peer:
 
     @property
     def pid(self) -> int | None:
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                argv = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"maillab.peer" in argv and b"serve" in argv:
-                return int(proc.name)
-        return None
+        return find_process(lambda argv: b"maillab.peer" in argv and b"serve" in argv)
 
     def start(self, *, timeout: float = 15) -> None:
         """The namespace, the routes and the server, unless they are up already."""
