@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ from cryptography.hazmat.primitives import serialization
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium; MAILLAB_CHROMIUM names another build of it.
+CHROMIUM = Path(os.environ.get("MAILLAB_CHROMIUM", "/usr/bin/chromium"))
 WEB_NAMES = ("webmail.monentreprise.local",)
 URL = "https://webmail.monentreprise.local/"
 # Chromium's own switches for a quiet, throw-away browser (the profile is

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,9 +22,13 @@ from maillab.box.tools import require_root, require_tools
 from maillab.course import provision
 from maillab.course.lab import read_passwords
 from maillab.errors import MaillabError
+from maillab.peer import Peer
 from maillab.remote.host import Host
 
 from .browser import Secret, Webmail, missing_browser, open_webmail, spki_pin
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
 
 CERTIFICATE = "/etc/ssl/certs/postfix.pem"
 
@@ -48,6 +53,10 @@ class Provisioned:
 
 @pytest.fixture(scope="session")
 def provisioned() -> Iterator[Provisioned]:
+    # This box serves the browser only: no browser, no box.
+    reason = missing_browser()
+    if reason is not None:
+        _no_lab(f"no browser: {reason}")
     try:
         require_root()
         require_tools()
@@ -82,17 +91,15 @@ def _reused(box: Box) -> Iterator[Provisioned]:
 
 
 @pytest.fixture(scope="session")
-def peer(provisioned: Provisioned) -> object:
+def peer(provisioned: Provisioned) -> Peer:
     """The outside mail host, started for the run (shared, and left running)."""
-    from maillab.peer import Peer
-
     outside = Peer()
     outside.start()
     return outside
 
 
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[object]:
+def playwright() -> Iterator[Playwright]:
     reason = missing_browser()
     if reason is not None:
         _no_lab(f"no browser: {reason}")
@@ -110,17 +117,17 @@ def lab_pin(provisioned: Provisioned) -> str:
 
 @pytest.fixture
 def webmail(
-    playwright: object, provisioned: Provisioned, lab_pin: str, tmp_path: Path
+    playwright: Playwright, provisioned: Provisioned, lab_pin: str, tmp_path: Path
 ) -> Iterator[Webmail]:
     """A fresh browser on Roundcube; a screenshot is taken if the test fails."""
-    with open_webmail(playwright, provisioned.address, lab_pin) as page:  # type: ignore[arg-type]
+    with open_webmail(playwright, provisioned.address, lab_pin) as page:
         yield page
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failed test that used the browser, save the page and name the file."""
     report = yield
     funcargs = getattr(item, "funcargs", {})
@@ -133,8 +140,10 @@ def pytest_runtest_makereport(
             text = f"screenshot at failure: {webmail.screenshot(path)}"
         except Exception as exc:  # a dead browser must not hide the failure
             text = f"no screenshot ({type(exc).__name__}: {exc})"
-        if hasattr(report.longrepr, "addsection"):
-            report.longrepr.addsection("webmail", text)
+        # Shown under the traceback, so in the failure message itself.
+        addsection = getattr(report.longrepr, "addsection", None)
+        if addsection is not None:
+            addsection("webmail", text)
         else:
             report.sections.append(("webmail", text))
     return report
