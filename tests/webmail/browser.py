@@ -143,7 +143,11 @@ class Webmail:
         return stack.inner_text().strip() if stack.count() else ""
 
     def read_message(self, subject: str) -> str:
-        """Open the message whose subject is `subject` (double click): its body."""
+        """Search the subject, open the message (double click): its body."""
+        # Roundcube's search box: the list shows one page (50) at a time.
+        self.page.fill("#mailsearchform", subject)
+        self.page.press("#mailsearchform", "Enter")
+        self.wait_ready()
         row = self.page.locator("#messagelist tr", has_text=subject)
         row.first.dblclick()
         body = self.page.locator("#messagebody")
