@@ -44,6 +44,8 @@ QUIET = [
 ]
 TIMEOUT_MS = 15_000
 # Roundcube 1.6's fr_FR texts (program/localization/fr_FR/messages.inc).
+# Shortcoming: tied to the chapter's `language = fr_FR`; another language
+# needs its own texts here.
 SENT = "Le courriel a été envoyé avec succès."
 LOGIN_FAILED = "La connexion a échoué."
 
@@ -105,7 +107,12 @@ class Webmail:
     requests: list[str] = field(default_factory=list)
 
     def foreign_requests(self) -> list[str]:
-        """Requests to anything but the lab's web names (data: and blob: aside)."""
+        """Requests to anything but the lab's web names (data: and blob: aside).
+
+        Shortcoming: only the page's requests are seen; Chromium's own
+        (updates, safe browsing) are kept off by the switches and the
+        resolver rules, not recorded.
+        """
         return [
             url
             for url in self.requests

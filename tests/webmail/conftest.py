@@ -81,7 +81,11 @@ def provisioned() -> Iterator[Provisioned]:
 
 
 def _reused(box: Box) -> Iterator[Provisioned]:
-    """A box you provisioned yourself (MAILLAB_WEBMAIL_BOX=w-dev): kept afterwards."""
+    """A box you provisioned yourself (MAILLAB_WEBMAIL_BOX=w-dev): kept afterwards.
+
+    For quick runs while writing tests; the box is taken as it is, not
+    provisioned again.
+    """
     host = box.host(timeout=120)
     try:
         secrets = {user: Secret(p) for user, p in read_passwords(host).items()}
