@@ -21,6 +21,7 @@ HOST_PACKAGES=(
   python3 python3-venv python3-pip
   mmdebstrap systemd-container iproute2 util-linux mount
   openssh-client ca-certificates
+  chromium   # tests/webmail drive Roundcube in it, through Playwright
 )
 echo "[setup] Debian packages: ${HOST_PACKAGES[*]}"
 apt-get update -q > /dev/null
