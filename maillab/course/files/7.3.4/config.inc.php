@@ -61,7 +61,8 @@ $config['plugins'] = [
     'managesieve',
 ];
 
-// Taille maximale d'un message (même limite que Postfix)
+// Taille maximale d'un message (même limite que Postfix ; PHP doit suivre :
+// voir upload_max_filesize et post_max_size dans le site Apache)
 $config['max_message_size'] = '50M';
 
 // === DOSSIERS ===
