@@ -8,7 +8,7 @@
 # It installs the host tools the lab box needs (mmdebstrap, systemd-nspawn,
 # iproute2, ssh), makes a virtual environment in .venv with maillab and its
 # dependencies, links /usr/local/bin/maillab, runs `maillab up`, then
-# `maillab provision --until all` and `maillab status`.
+# `maillab provision --until all`, `maillab status` and `maillab check`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -40,4 +40,6 @@ if [ "${1:-}" != --no-up ]; then
   echo "[setup] maillab provision --until all (the chapter's reference solution)"
   .venv/bin/maillab provision --until all
   .venv/bin/maillab status
+  echo "[setup] maillab check (the graded report of the whole chapter)"
+  .venv/bin/maillab check
 fi

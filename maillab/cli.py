@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     command("reset", cmd_reset, "back to the fresh start-of-chapter state")
     command("destroy", cmd_destroy, "remove the box and its network (the image stays)")
     command("list", cmd_list, "every lab box on this machine", box=False)
+    from maillab.grading.cli import add_commands
+
+    add_commands(sub, command)
     return parser
 
 
