@@ -83,10 +83,14 @@ class Peer:
             )
         self._wait_listening(timeout)
 
-    def stop(self) -> None:
+    def stop(self, *, timeout: float = 10) -> None:
         pid = self.pid
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.pid is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def messages(self) -> list[Received]:
         inbox = self.directory / "inbox"
