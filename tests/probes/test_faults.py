@@ -46,12 +46,9 @@ def test_garbage_banner_is_an_error_naming_it():
 
     with serving(garbage) as port:
         result = smtp.probe_banner(address="127.0.0.1", port=port, timeout=3)
-    assert result.status in (Status.ERROR, Status.FAIL)
-    assert result.status is not Status.PASS
-    assert result.summary  # says what came back
-    assert any("no SMTP server" in line for line in result.evidence) or (
-        "banner" in result.summary.lower() or "reply" in result.summary.lower()
-    )
+    assert result.status is Status.ERROR
+    assert "this is no SMTP server" in result.summary
+    assert result.evidence[0] == "S: -1 this is no SMTP server"
 
 
 def test_certificate_for_another_name_is_reported():
@@ -90,10 +87,7 @@ def test_a_dns_server_that_does_not_answer_gives_temperror_not_a_crash():
         spf = check_spf("monentreprise.local", resolver=resolver)
         dmarc = check_dmarc("monentreprise.local", resolver=resolver)
     assert spf.verdict == "temperror"
-    assert any(
-        "127.0.0.1" in f.message
-        or "answer" in f.message.lower()
-        or "timed out" in f.message.lower()
-        for f in spf.findings
-    )
+    (finding,) = spf.findings
+    assert "TXT query for monentreprise.local failed" in finding.message
+    assert "systemctl status named" in finding.message
     assert dmarc.record is None and dmarc.findings
