@@ -1,0 +1,1 @@
+"""Mail and spam logs: mail.log to pandas, summaries, plots."""
