@@ -1,4 +1,4 @@
-"""A known mix of mail sent to a lab over SMTP, so that its mail.log has something to say.
+"""A known mix of mail sent to a lab over SMTP, so its mail.log has something to say.
 
 The mix comes from this machine's side of the lab network: ham and GTUBE
 spam from an outsider on port 25, a few messages to an unknown user (refused
@@ -73,7 +73,7 @@ def send_mix(
             text, mid = compose(OUTSIDER, HAM_RECIPIENTS[1], f"spam {n}", GTUBE)
             smtp.sendmail(OUTSIDER, [HAM_RECIPIENTS[1]], text)
             sent.spam.append(mid)
-        for n in range(unknown):
+        for _ in range(unknown):
             sent.refused.append(_refused_rcpt(smtp))
     for to in (OUTSIDE_RECIPIENT, NO_SUCH_DOMAIN, NOT_LISTENING):
         mid = _submit_as_jean(address, jean_password, to, tls=tls, timeout=timeout)
