@@ -624,11 +624,27 @@ display(bouton, sortie)""",
     ),
     (
         "md",
-        "## Le trafic (à venir)\n\n**TODO** : le module `maillab.logs` "
-        "(lecture de mail.log en tableaux pandas) n'existe pas encore. Quand il "
-        "sera là, cette partie tracera le nombre de messages reçus, envoyés et "
-        "marqués comme spam, heure par heure. Aucune cellule ne fait semblant "
-        "d'en afficher un en attendant.",
+        "## Le trafic\n\n`maillab.logs` lit `/var/log/mail.log` du lab et le "
+        "range dans un tableau pandas, une ligne par ligne de journal. On en "
+        "tire les comptes à la manière de pflogsumm et le verdict de spamd.",
+    ),
+    (
+        "py",
+        """\
+from maillab.logs import parse_mail_log, read_mail_log, spam_stats
+
+journal = parse_mail_log(read_mail_log(lab))
+print(len(journal), "lignes lues dans mail.log")
+stats = spam_stats(journal)
+print(f"spamd : {stats.scanned} analysés, {stats.spam} spam, {stats.ham} légitimes")""",
+    ),
+    (
+        "py",
+        """\
+%matplotlib inline
+from maillab.logs import plot_traffic
+
+plot_traffic(journal)""",
     ),
     *grading_cells("monitoring"),
 ]
