@@ -63,6 +63,8 @@ def messages(df: pd.DataFrame) -> pd.DataFrame:
     postfix = _postfix(df)
     postfix = postfix[postfix["queue_id"].notna() & (postfix["queue_id"] != "NOQUEUE")]
     grouped = postfix.groupby("queue_id", sort=False)
+    # Shortcoming: one status per queue id (the last one logged); a message whose
+    # recipients ended differently shows only its last recipient's status.
     deliveries = postfix[postfix["to"].notna() & postfix["status"].notna()]
     by_qid = deliveries.groupby("queue_id", sort=False)
     table = pd.DataFrame(
