@@ -57,7 +57,9 @@ class Provisioned:
     def _postconf(self, settings: dict[str, str]) -> None:
         pairs = [f"{k}={v}" for k, v in settings.items()]
         self.host.run(["postconf", "-e", *pairs], sudo=True, check=True)
-        self.host.run(["postfix", "reload"], sudo=True, check=True)
+        # A reload lets idle smtpd processes finish with the old settings: a
+        # probe right after it may still meet one.  A restart leaves none.
+        self.host.run(["systemctl", "restart", "postfix@-"], sudo=True, check=True)
 
     @contextlib.contextmanager
     def dovecot(self, text: str) -> Iterator[None]:
