@@ -122,7 +122,10 @@ class Box:
             image = images.ensure_image(base=self.home, report=report)
             created = not self.exists
             if created:
-                self._create(image, address)
+                # Choosing an address reads every other box's state: one
+                # creation at a time, or two boxes could take the same one.
+                with _lock_file(self.home / "boxes" / ".create.lock"):
+                    self._create(image, address)
             state = self.state()
             if state.image != image.key and created is False:
                 report(
@@ -269,10 +272,17 @@ class Box:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.files.lock.parent.mkdir(parents=True, exist_ok=True)
-        with self.files.lock.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with _lock_file(self.files.lock):
             yield
+
+
+@contextmanager
+def _lock_file(path: Path) -> Iterator[None]:
+    """An exclusive flock on `path`, held for the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def all_boxes(home: Path | None = None) -> list[Box]:

@@ -159,3 +159,33 @@ def test_up_when_up_is_a_no_op(lab_box):
 def test_box_names_are_checked():
     with pytest.raises(Exception, match="not a valid box name"):
         Box("Bad Name!")
+
+
+def test_boxes_created_at_the_same_time_get_different_addresses(lab_box):
+    import os
+    import threading
+
+    names = [f"t{os.getpid() % 10000}-{i}" for i in range(3)]
+    boxes = [Box(name) for name in names]
+    errors: list[BaseException] = []
+
+    def create(box: Box) -> None:
+        try:
+            box.up()
+        except BaseException as exc:  # reported below, with the box's name
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(b,)) for b in boxes]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(180)
+        assert errors == []
+        addresses = [b.address for b in boxes]
+        assert len(set(addresses)) == 3, addresses
+        assert lab_box.address not in addresses
+    finally:
+        for box in boxes:
+            if box.exists:
+                box.destroy()
