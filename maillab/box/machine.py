@@ -21,8 +21,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from maillab.box import cgroup, layout, network
 from maillab.box import image as images
-from maillab.box import layout, network
 from maillab.box.layout import BoxLayout
 from maillab.box.tools import processes, require_root, require_tools, run
 from maillab.errors import AddressInUse, BootFailed, BoxError, BoxNotRunning, NoSuchBox
@@ -269,6 +269,7 @@ class Box:
     def _teardown(self) -> None:
         _unmount(self.files.mountpoint)
         network.remove_box_network(self.files)
+        cgroup.remove(self.name)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -407,6 +408,7 @@ def _boot(files: BoxLayout) -> int:
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=cgroup.entering(files.name),
         )
     return proc.pid
 

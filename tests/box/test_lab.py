@@ -189,3 +189,24 @@ def test_boxes_created_at_the_same_time_get_different_addresses(lab_box):
         for box in boxes:
             if box.exists:
                 box.destroy()
+
+
+def test_each_box_runs_in_a_control_group_of_its_own(lab_box, spare_box):
+    from pathlib import Path
+
+    from maillab.box import cgroup
+
+    for box in (lab_box, spare_box):
+        pid = box.pid
+        assert pid is not None
+        init = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+        groups = Path(f"/proc/{init}/cgroup").read_text().splitlines()
+        systemd = [
+            g.split(":", 2)[2]
+            for g in groups
+            if g.split(":")[1] in ("", "name=systemd")
+        ]
+        assert systemd and all(
+            path.startswith(f"/maillab/{box.name}/payload") for path in systemd
+        ), groups
+        assert all(group.is_dir() for group in cgroup.box_groups(box.name))

@@ -1,0 +1,62 @@
+"""A control group of its own for each box.
+
+systemd-nspawn with --keep-unit (there is no systemd on this machine to ask
+for a scope) creates its `supervisor` and `payload` groups under the cgroup
+it was started in.  Two boxes started from the same cgroup would share
+`/payload`: each container's systemd would then manage the other's units
+(seen: `status=219/CGROUP`, and a box refusing logins because
+systemd-user-sessions could not start).  So each box's nspawn starts in
+`maillab/<name>` of every hierarchy this machine mounts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+
+
+def hierarchies(root: Path = ROOT) -> list[Path]:
+    """The cgroup trees systemd uses: cgroup v2 (unified) and name=systemd (v1)."""
+    found = [root] if (root / "cgroup.controllers").exists() else []
+    found += [
+        root / name
+        for name in ("unified", "systemd")
+        if (root / name / "cgroup.procs").exists()
+    ]
+    return found
+
+
+def box_groups(name: str, root: Path = ROOT) -> list[Path]:
+    return [tree / "maillab" / name for tree in hierarchies(root)]
+
+
+def entering(name: str, root: Path = ROOT) -> Callable[[], None]:
+    """A function for Popen(preexec_fn=...): moves the child into the box's groups."""
+    groups = box_groups(name, root)
+    for group in groups:
+        group.mkdir(parents=True, exist_ok=True)
+
+    def enter() -> None:
+        for group in groups:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    return enter
+
+
+def remove(name: str, root: Path = ROOT) -> None:
+    """The box's groups, deepest first, once their processes are gone.
+
+    A group still in use is left for the next run: removing it is tidiness,
+    not correctness.
+    """
+    for group in box_groups(name, root):
+        if not group.exists():
+            continue
+        children = sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True)
+        for folder in [c for c in children if c.is_dir()] + [group]:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
