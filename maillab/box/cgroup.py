@@ -12,8 +12,6 @@ systemd-user-sessions could not start).  So each box's nspawn starts in
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
@@ -34,17 +32,20 @@ def box_groups(name: str, root: Path = ROOT) -> list[Path]:
     return [tree / "maillab" / name for tree in hierarchies(root)]
 
 
-def entering(name: str, root: Path = ROOT) -> Callable[[], None]:
-    """A function for Popen(preexec_fn=...): moves the child into the box's groups."""
+# Runs as the box's nspawn before it execs: moves itself into the groups.
+# (A shell, not Popen's preexec_fn, which is unsafe when the caller has threads.)
+_ENTER = (
+    'for g in "$@"; do [ "$g" = -- ] && break; echo $$ > "$g/cgroup.procs"; done; '
+    'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
+)
+
+
+def wrapped(name: str, argv: list[str], root: Path = ROOT) -> list[str]:
+    """`argv`, started inside the box's own groups (created here if needed)."""
     groups = box_groups(name, root)
     for group in groups:
         group.mkdir(parents=True, exist_ok=True)
-
-    def enter() -> None:
-        for group in groups:
-            (group / "cgroup.procs").write_text(str(os.getpid()))
-
-    return enter
+    return ["sh", "-c", _ENTER, "sh", *(str(g) for g in groups), "--", *argv]
 
 
 def remove(name: str, root: Path = ROOT) -> None:

@@ -401,6 +401,7 @@ def _boot(files: BoxLayout) -> int:
         "--link-journal=no",
         "--console=read-only",
     ]
+    argv = cgroup.wrapped(files.name, argv)
     with files.console_log.open("ab") as console:
         proc = subprocess.Popen(
             argv,
@@ -408,7 +409,6 @@ def _boot(files: BoxLayout) -> int:
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=cgroup.entering(files.name),
         )
     return proc.pid
 
