@@ -12,6 +12,9 @@ systemd-user-sessions could not start).  So each box's nspawn starts in
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import time
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
@@ -61,3 +64,31 @@ def remove(name: str, root: Path = ROOT) -> None:
         for folder in [c for c in children if c.is_dir()] + [group]:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def members(name: str, root: Path = ROOT) -> set[int]:
+    """Every process in the box's groups (its nspawn, init and daemons)."""
+    pids: set[int] = set()
+    for group in box_groups(name, root):
+        for procs in group.rglob("cgroup.procs") if group.exists() else []:
+            with contextlib.suppress(OSError):
+                pids.update(int(p) for p in procs.read_text().split())
+    return pids
+
+
+def kill_all(name: str, *, timeout: float = 10, root: Path = ROOT) -> int:
+    """Kill every process left in the box's groups; how many there were.
+
+    When only nspawn dies (a SIGKILL to it, or the end of a session), the
+    container's init lives on and keeps the box's daemons, locks and
+    sockets: a new boot on the same files would meet them ("the Postfix mail
+    system is already running").
+    """
+    left = members(name, root)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while members(name, root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return len(left)

@@ -195,6 +195,16 @@ class Box:
                 f"the image {state.image} of box {self.name} is gone; "
                 f"run `maillab reset --name {self.name}`"
             )
+        leftovers = cgroup.kill_all(self.name)
+        if leftovers:
+            log.warning(
+                "%s: killed %d processes of an earlier run", self.name, leftovers
+            )
+            report(
+                Progress(
+                    "box", f"stopped {leftovers} leftover processes of {self.name}"
+                )
+            )
         network.ensure_bridge()
         network.create_box_network(self.files, state.address)
         _mount(self.files, image)
@@ -267,6 +277,7 @@ class Box:
         self._teardown()
 
     def _teardown(self) -> None:
+        cgroup.kill_all(self.name)
         _unmount(self.files.mountpoint)
         network.remove_box_network(self.files)
         cgroup.remove(self.name)

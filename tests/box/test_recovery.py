@@ -39,3 +39,25 @@ def test_running_box_is_found_without_stored_pid(spare_box):
     assert cmdline[0].endswith(b"systemd-nspawn")
     assert str(spare_box.files.mountpoint).encode() in cmdline
     assert "pid" not in spare_box.files.state.read_text()
+
+
+def test_box_whose_nspawn_was_killed_boots_clean(spare_box):
+    # The end of a session kills nspawn; the container's init survives it,
+    # with its daemons.  The next up must clear them before booting again.
+    import os
+    import signal
+    import time
+
+    from maillab.box import cgroup
+
+    spare_box.up()
+    os.kill(spare_box.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while spare_box.is_running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cgroup.members(spare_box.name)  # the old init and daemons are still there
+    spare_box.up()
+    with spare_box.host() as host:
+        state = host.run("systemctl is-system-running --wait", timeout=60).stdout
+        assert state.strip() == "running"
+        assert host.service("postfix@-").is_active
