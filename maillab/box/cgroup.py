@@ -58,10 +58,7 @@ def remove(name: str, root: Path = ROOT) -> None:
     not correctness.
     """
     for group in box_groups(name, root):
-        if not group.exists():
-            continue
-        children = sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True)
-        for folder in [c for c in children if c.is_dir()] + [group]:
+        for folder in _folders(group):
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
@@ -70,10 +67,18 @@ def members(name: str, root: Path = ROOT) -> set[int]:
     """Every process in the box's groups (its nspawn, init and daemons)."""
     pids: set[int] = set()
     for group in box_groups(name, root):
-        for procs in group.rglob("cgroup.procs") if group.exists() else []:
+        for folder in _folders(group):
             with contextlib.suppress(OSError):
-                pids.update(int(p) for p in procs.read_text().split())
+                pids.update(
+                    int(p) for p in (folder / "cgroup.procs").read_text().split()
+                )
     return pids
+
+
+def _folders(group: Path) -> list[Path]:
+    """The group and its subgroups, deepest first; groups may vanish meanwhile."""
+    found = [Path(top) for top, _, _ in os.walk(group, onerror=lambda _: None)]
+    return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
 
 def kill_all(name: str, *, timeout: float = 10, root: Path = ROOT) -> int:
