@@ -46,12 +46,19 @@ def read_lab(host: Host) -> Lab:
     return Lab(ip=line[0])
 
 
+PASSWORDS = "/etc/maillab/passwords"
+
+
 def read_passwords(host: Host) -> dict[str, str]:
     """The chapter users' mail passwords, from the lab's root-only file.
 
     Never log or print them: they are the lab's secrets.
     """
-    text = host.read("/etc/maillab/passwords")
+    return parse_passwords(host.read(PASSWORDS))
+
+
+def parse_passwords(text: str) -> dict[str, str]:
+    """`user:password` lines (the format of /etc/maillab/passwords)."""
     pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
     return {user: password for user, password in pairs}
 

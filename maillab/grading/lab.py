@@ -7,6 +7,7 @@ import logging
 import time
 
 from maillab.errors import HostError
+from maillab.grading.context import Context
 from maillab.grading.exercise import Exercise, load_exercises, select
 from maillab.grading.result import LabReport
 from maillab.grading.runner import DEFAULT_JOBS, DEFAULT_TIMEOUT, plan, run_plan
@@ -33,37 +34,38 @@ def grade_lab(
     start = time.monotonic()
     everything = exercises if exercises is not None else load_exercises()
     report = LabReport(student or host.name, address)
-    try:
-        report.fingerprints = fingerprints(host, timeout=timeout)
-    except HostError as exc:
-        report.unreachable = str(exc)
-        log.warning("%s: unreachable: %s", host.name, exc)
-        return report
     work = plan(everything, select(everything, exercise))
-    report.results = run_plan(
-        host,
-        address,
-        work,
-        timeout=timeout,
-        jobs=jobs,
-        ignore_prerequisites=ignore_prerequisites,
-    )
+    lab = Context(host, address, timeout=timeout, shells=host.shell_pool(jobs))
+    try:
+        try:
+            report.fingerprints = fingerprints(lab)
+        except HostError as exc:
+            report.unreachable = str(exc)
+            log.warning("%s: unreachable: %s", host.name, exc)
+            return report
+        report.results = run_plan(
+            lab,
+            work,
+            timeout=timeout,
+            jobs=jobs,
+            ignore_prerequisites=ignore_prerequisites,
+        )
+    finally:
+        lab.close()
     report.duration = round(time.monotonic() - start, 3)
     return report
 
 
-def fingerprints(host: Host, *, timeout: float) -> dict[str, str]:
+def fingerprints(lab: Context) -> dict[str, str]:
     """Hashes of the SSH host key and the DKIM public key: clones share them.
 
     The first command also proves the host is reachable (HostError if not).
     """
     found = {}
     for name, path in (("ssh", SSH_HOST_KEY), ("dkim", DKIM_PUBLIC)):
-        result = host.run(["cat", "--", path], sudo=True, timeout=timeout)
-        if result.ok and result.stdout.strip():
-            key = "".join(
-                result.stdout.split()[:2] if name == "ssh" else _dkim_p(result.stdout)
-            )
+        text = lab.read(path)
+        if text and text.strip():
+            key = "".join(text.split()[:2] if name == "ssh" else _dkim_p(text))
             found[name] = hashlib.sha256(key.encode()).hexdigest()[:16]
     return found
 

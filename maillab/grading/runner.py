@@ -19,7 +19,6 @@ from maillab.grading.context import Context
 from maillab.grading.exercise import CheckSpec, Exercise
 from maillab.grading.registry import call
 from maillab.grading.result import CheckResult, Status
-from maillab.remote.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +52,7 @@ def plan(exercises: Iterable[Exercise], chosen: Iterable[Exercise]) -> Plan:
 
 
 def run_plan(
-    host: Host,
-    address: str,
+    lab: Context,
     work: Plan,
     *,
     timeout: float = DEFAULT_TIMEOUT,
@@ -62,7 +60,6 @@ def run_plan(
     ignore_prerequisites: bool = False,
 ) -> list[CheckResult]:
     """Every reported check's result, in the exercise files' order."""
-    lab = Context(host, address, timeout=timeout)
     done: dict[str, CheckResult] = {}
     pool = cf.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="check")
     running: dict[cf.Future[CheckResult], tuple[str, float]] = {}

@@ -11,6 +11,7 @@ from maillab.remote.backend import Backend
 from maillab.remote.listeners import Listener, parse_ss
 from maillab.remote.result import CommandResult, WriteResult
 from maillab.remote.service import Service
+from maillab.remote.shell import ShellPool
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,14 @@ class Host:
         if check and not result.ok:
             raise CommandFailed(self.name, _as_typed(result, command))
         return _as_typed(result, command)
+
+    def shell_pool(self, size: int = 4) -> ShellPool | None:
+        """Long-lived root shells for many short reads (None: backend has none)."""
+        opener = getattr(self.backend, "open_shell", None)
+        if opener is None:
+            return None
+        as_root = getattr(self.backend, "runs_as_root", False)
+        return ShellPool(opener, self.name, size=size, as_root=as_root)
 
     def check_output(self, command: str | Sequence[str], **kwargs: object) -> str:
         """The standard output of a command that must succeed."""

@@ -9,6 +9,7 @@ import time
 
 from maillab.errors import CommandTimeout
 from maillab.remote.result import CommandResult
+from maillab.remote.shell import ProcessChannel
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ class LocalBackend:
             proc.stderr.decode(errors="replace"),
             time.monotonic() - start,
         )
+
+    def open_shell(self, command: str, timeout: float) -> ProcessChannel:
+        """A local shell running `command`, left open for `ShellPool`."""
+        return ProcessChannel(command)
 
     def close(self) -> None:
         pass

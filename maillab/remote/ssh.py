@@ -19,6 +19,7 @@ from maillab.errors import (
     MaillabError,
 )
 from maillab.remote.result import CommandResult
+from maillab.remote.shell import ParamikoChannel
 from maillab.remote.sshconfig import SSHSettings, settings_from_config
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,12 @@ class SSHBackend:
             stderr.decode(errors="replace"),
             time.monotonic() - start,
         )
+
+    def open_shell(self, command: str, timeout: float) -> ParamikoChannel:
+        """A channel running `command` (a shell), left open for `ShellPool`."""
+        channel = self._open_session(timeout)
+        channel.exec_command(command)
+        return ParamikoChannel(channel)
 
     def close(self) -> None:
         if self._client is not None:

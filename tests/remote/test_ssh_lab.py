@@ -90,3 +90,27 @@ def test_large_output_and_input(lab):
 def test_connection_is_reopened_after_it_drops(lab):
     lab.backend.close()
     assert lab.run("echo retour").stdout == "retour\n"
+
+
+def test_root_shells_over_ssh(lab):
+    shells = lab.shell_pool(2)
+    assert shells is not None
+    try:
+        assert shells.run(["id", "-un"], timeout=5).stdout == "root\n"
+        big = shells.run(
+            ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' y"], timeout=20
+        )
+        assert len(big.stdout) == 3_000_000
+        text = "x" * 2_000_000
+        assert (
+            shells.run(["wc", "-c"], input=text.encode(), timeout=20).stdout
+            == "2000000\n"
+        )
+        with pytest.raises(CommandTimeout, match="`sleep 30` did not finish"):
+            shells.run(["sleep", "30"], timeout=0.5)
+        # coreutils timeout killed it on the box
+        left = shells.run(["ps", "-o", "args=", "-C", "sleep"], timeout=5).stdout
+        assert "sleep 30" not in left
+        assert shells.run(["echo", "encore"], timeout=5).stdout == "encore\n"
+    finally:
+        shells.close()

@@ -55,18 +55,16 @@ def check_executable(lab: Context, *, path: str) -> Verdict:
 
 
 def dovecot_config(lab: Context) -> str:
-    result = lab.run(["doveconf", "-n"])
+    """`doveconf -a`: every block with its effective settings, defaults too."""
+    result = lab.run(["doveconf", "-a"])
     if not result.ok:
-        raise CheckError(f"doveconf -n failed: {result.stderr.strip()}")
+        raise CheckError(f"doveconf -a failed: {result.stderr.strip()}")
     return result.stdout
 
 
 def dovecot_settings(lab: Context) -> dict[str, str]:
     """The top-level settings of `doveconf -a`, effective values (defaults too)."""
-    result = lab.run(["doveconf", "-a"])
-    if not result.ok:
-        raise CheckError(f"doveconf -a failed: {result.stderr.strip()}")
-    return _top_level(result.stdout)
+    return _top_level(dovecot_config(lab))
 
 
 @functools.lru_cache(maxsize=64)
@@ -105,8 +103,13 @@ def check_doveconf(
 
 @check("doveconf_matches")
 def check_doveconf_matches(lab: Context, *, pattern: str) -> Verdict:
-    """`doveconf -n` has a block or line matching a regex (across lines)."""
+    """The effective configuration has a block or line matching a regex.
+
+    It reads `doveconf -a` (the one doveconf run per grading, see
+    check_doveconf): a block's default settings sit between those the
+    student set, so patterns use `[^}]*` between the settings they need.
+    """
     match = re.search(pattern, dovecot_config(lab), re.MULTILINE | re.DOTALL)
     if match is None:
-        return Verdict(False, f"doveconf -n: no match for {pattern}")
-    return Verdict(True, "doveconf -n: " + " ".join(match.group(0).split())[:200])
+        return Verdict(False, f"doveconf -a: no match for {pattern}")
+    return Verdict(True, "doveconf -a: " + " ".join(match.group(0).split())[:200])

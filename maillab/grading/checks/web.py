@@ -17,7 +17,8 @@ def check_roundcube_setting(
     text = lab.read(CONFIG)
     if text is None:
         return Verdict(False, f"{CONFIG} does not exist")
-    value = _text(parse_roundcube_config(text, path=CONFIG).get(name))
+    config = lab.memo(CONFIG, lambda: parse_roundcube_config(text, path=CONFIG))
+    value = _text(config.get(name))
     shown = f"$config['{name}'] = {value!r}"
     if value is None:
         return Verdict(False, f"$config['{name}'] is not set")
