@@ -75,6 +75,18 @@ def members(name: str, root: Path = ROOT) -> set[int]:
     return pids
 
 
+def cpu_seconds(name: str, root: Path = ROOT) -> float | None:
+    """CPU time the box's processes have used (cgroup v2 `cpu.stat`), if known."""
+    for group in box_groups(name, root):
+        stat = group / "cpu.stat"
+        with contextlib.suppress(OSError):
+            for line in stat.read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+    return None
+
+
 def _folders(group: Path) -> list[Path]:
     """The group and its subgroups, deepest first; groups may vanish meanwhile."""
     found = [Path(top) for top, _, _ in os.walk(group, onerror=lambda _: None)]

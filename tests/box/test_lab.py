@@ -210,3 +210,17 @@ def test_each_box_runs_in_a_control_group_of_its_own(lab_box, spare_box):
             path.startswith(f"/maillab/{box.name}/payload") for path in systemd
         ), groups
         assert all(group.is_dir() for group in cgroup.box_groups(box.name))
+
+
+def test_a_box_cpu_time_counts_its_own_work_only(lab_box, spare_box, lab):
+    from maillab.box import cgroup
+
+    before = cgroup.cpu_seconds(lab_box.name)
+    other = cgroup.cpu_seconds(spare_box.name)
+    if before is None:
+        pytest.skip("no cgroup v2 cpu.stat on this machine")
+    # about 0.3 s of CPU inside the default box, none in the spare one
+    lab.run("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+    spent = cgroup.cpu_seconds(lab_box.name) - before
+    assert spent > 0.05
+    assert cgroup.cpu_seconds(spare_box.name) - other < spent / 2
