@@ -173,3 +173,18 @@ def test_address_outside_the_lab_network_is_refused(lab_box):
     proc = maillab("up", "--name", "t-clash", "--address", "10.1.2.3")
     assert proc.returncode == 1
     assert "is not a box address" in proc.stderr
+
+
+def test_drill_list_show_and_a_missing_name():
+    listed = maillab("drill", "list")
+    assert listed.returncode == 0
+    assert "dkim-socket" in listed.stdout and "7.3.5" in listed.stdout
+    shown = maillab("drill", "show", "dkim-socket")
+    assert shown.returncode == 0
+    assert "edit /etc/opendkim.conf" in shown.stdout
+    assert "checks: 7.3.5/opendkim-conf, 7.3.5/milter-socket" in shown.stdout
+    missing = maillab("drill", "start")
+    assert missing.returncode == 2 and "name the drill" in missing.stderr
+    unknown = maillab("drill", "show", "nope")
+    assert unknown.returncode != 0
+    assert "no drill 'nope'; choose one of aliases-equipe" in unknown.stderr

@@ -45,6 +45,17 @@ def add_commands(sub: Any, command: Command) -> None:
         "--invert", action="store_true", help="a fresh lab: every check must fail"
     )
     val.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    drill = command(
+        "drill", cmd_drill, "break-fix drills: break the lab, find and fix it", True
+    )
+    drill.add_argument(
+        "action",
+        choices=["list", "start", "check", "undo", "show"],
+        help="list the drills; start one (prints the symptom); check it "
+        "(exit 0 once fixed); undo it (files put back); show its fault (instructors)",
+    )
+    drill.add_argument("drill", nargs="?", help="the drill's id (see `list`)")
+    drill.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
 
 
 def _target(args: argparse.Namespace) -> Host:
@@ -146,3 +157,70 @@ def class_table(reports: list[LabReport]) -> Any:
             f"{r.student} ({r.unreachable})" for r in unreachable
         )
     return table
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    from maillab.grading import drills
+    from maillab.render import console, error_console
+
+    if args.action == "list":
+        console.print(drill_table(drills.load_drills()))
+        return 0
+    if not args.drill:
+        error_console.print(f"maillab drill {args.action}: name the drill (see `list`)")
+        return 2
+    drill = drills.find_drill(args.drill)
+    if args.action == "show":
+        print(drill_fault(drill))
+        return 0
+    with _target(args) as host:
+        if args.action == "start":
+            drills.start(host, drill)
+            console.print(drill_symptom(drill))
+            return 0
+        if args.action == "undo":
+            for line in drills.undo(host, drill):
+                console.print(f"  {line}")
+            console.print(f"drill {drill.id}: the lab is as it was")
+            return 0
+        report = grade_lab(
+            host, _address(host, args), checks=drill.targets, timeout=args.timeout
+        )
+    console.print(ReportView(report).render())
+    if report.is_complete:
+        console.print(f"[bold green]Réparé[/] : {drill.title}")
+        return 0
+    return 1
+
+
+def drill_table(found: list[Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="maillab drill")
+    for column in ("drill", "section", "symptom"):
+        table.add_column(column)
+    for drill in found:
+        table.add_row(drill.id, drill.section, drill.title)
+    return table
+
+
+def drill_symptom(drill: Any) -> Any:
+    from rich.panel import Panel
+
+    text = (
+        f"{drill.symptom}\n\n[dim]Relisez {drill.section}. Quand c'est réparé : "
+        f"maillab drill check {drill.id}[/]"
+    )
+    return Panel(text, title=f"{drill.id} : {drill.title}")
+
+
+def drill_fault(drill: Any) -> Any:
+    """What the drill breaks and checks: for instructors (it spoils the drill)."""
+    lines = [f"{drill.id} ({drill.section}): {drill.title}"]
+    lines += [f"  edit {e.path}: {e.pattern} -> {e.replacement}" for e in drill.edits]
+    lines += [f"  run {c}" for c in drill.commands]
+    lines += [f"  undo: {c}" for c in drill.undo_commands]
+    lines += [f"  checks: {', '.join(drill.targets)}"]
+    if drill.hint:
+        lines += ["  hint: " + " ".join(drill.hint.split())]
+    return "\n".join(lines)

@@ -35,12 +35,22 @@ class Plan:
     reported: tuple[str, ...]
 
 
-def plan(exercises: Iterable[Exercise], chosen: Iterable[Exercise]) -> Plan:
-    """The chosen exercises' checks and, not reported, their prerequisites."""
+def plan(
+    exercises: Iterable[Exercise],
+    chosen: Iterable[Exercise],
+    only: Iterable[str] | None = None,
+) -> Plan:
+    """The chosen exercises' checks (or `only` these ids) and their prerequisites.
+
+    The prerequisites run but are not reported.
+    """
     everything = list(exercises)
     exercise_of = {c.id: e for e in everything for c in e.checks}
     specs = {c.id: c for e in everything for c in e.checks}
-    reported = tuple(c.id for e in chosen for c in e.checks)
+    wanted = None if only is None else set(only)
+    reported = tuple(
+        c.id for e in chosen for c in e.checks if wanted is None or c.id in wanted
+    )
     needed: dict[str, CheckSpec] = {}
     todo = list(reported)
     while todo:
