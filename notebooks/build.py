@@ -658,6 +658,104 @@ plot_traffic(journal)""",
     *grading_cells("monitoring"),
 ]
 
+PANNES = [
+    (
+        "md",
+        "# Pannes à réparer : les exercices de dépannage\n\nUn lab qui marche, "
+        "une panne qu'on y introduit, un symptôme tel qu'un utilisateur le "
+        "décrirait : à vous de trouver la cause et de la corriger. La vérification "
+        "reprend les contrôles notés du chapitre : la panne est réparée quand "
+        "ils passent de nouveau.\n\nÀ faire sur un lab complet "
+        "(`maillab provision --until all`).",
+    ),
+    ("py", SETUP),
+    ("md", "## Les exercices disponibles"),
+    (
+        "py",
+        """\
+import pandas as pd
+
+from maillab.grading.drills import load_drills
+
+exercices = {d.id: d for d in load_drills()}
+pd.DataFrame(
+    [(d.id, d.section, d.title) for d in exercices.values()],
+    columns=["exercice", "section", "symptôme"],
+)""",
+    ),
+    (
+        "md",
+        "## Lancer une panne\n\nChoisissez un exercice. Chaque fichier modifié "
+        "est sauvegardé d'abord, et `undo` remet tout en place.",
+    ),
+    (
+        "py",
+        """\
+from maillab.grading import drills
+
+exercice = exercices["aliases-equipe"]
+drills.start(lab, exercice)
+print(exercice.title)
+print()
+print(exercice.symptom)""",
+    ),
+    (
+        "md",
+        "## Enquêter\n\nLes journaux et les outils du chapitre suffisent. "
+        "Quelques points de départ (en lecture seule) :",
+    ),
+    (
+        "py",
+        """\
+def voir(commande):
+    \"\"\"Lance une commande de diagnostic sur le lab, en root, et l'affiche.\"\"\"
+    r = lab.run(commande, sudo=True)
+    print(f"$ {commande}  (code {r.exit_status})")
+    print(r.stdout + r.stderr)
+
+
+voir("tail -n 5 /var/log/mail.log")
+voir("postalias -q equipe hash:/etc/aliases")""",
+    ),
+    (
+        "md",
+        "## Vérifier\n\nRelancez cette cellule après votre correction (dans un "
+        "terminal : `maillab ssh`, ou ici avec `lab.run(..., sudo=True)`).",
+    ),
+    (
+        "py",
+        """\
+from maillab.grading import grade_lab
+from maillab.grading.view import ReportView
+
+
+def verifier():
+    rapport = grade_lab(lab, adresse, checks=exercice.targets)
+    print("Réparé !" if rapport.is_complete else "Pas encore réparé.")
+    return ReportView(rapport)
+
+
+vue = verifier()
+vue""",
+    ),
+    ("md", "Un indice, si vous séchez :"),
+    ("py", "print(exercice.hint)"),
+    (
+        "md",
+        "## Remettre le lab en état\n\nPour abandonner, ou après avoir réparé : "
+        "`undo` remet les fichiers d'origine (votre version est sauvegardée à "
+        "son tour, dans /var/backups/maillab) et relance les services.",
+    ),
+    (
+        "py",
+        """\
+for ligne in drills.undo(lab, exercice):
+    print(ligne)
+vue = verifier()
+vue""",
+    ),
+]
+
 NOTEBOOKS = {
     "00-demarrer.ipynb": DEMARRER,
     "01-postfix.ipynb": POSTFIX,
@@ -666,6 +764,7 @@ NOTEBOOKS = {
     "04-webmail.ipynb": WEBMAIL,
     "05-dkim-spf-dmarc.ipynb": DKIM,
     "06-monitoring.ipynb": MONITORING,
+    "07-pannes.ipynb": PANNES,
 }
 
 

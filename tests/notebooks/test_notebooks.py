@@ -19,6 +19,7 @@ EXPECTED = {
     "04-webmail.ipynb",
     "05-dkim-spf-dmarc.ipynb",
     "06-monitoring.ipynb",
+    "07-pannes.ipynb",
 }
 # Words that only a French title would hold (a simple check, not a language test).
 FRENCH = re.compile(r"\b(le|la|les|et|du|des|se|son|sa|au)\b|[éèàçêù]", re.I)
