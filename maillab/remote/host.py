@@ -6,7 +6,12 @@ import logging
 import shlex
 from collections.abc import Sequence
 
-from maillab.errors import CommandFailed, RemoteFileError, ValidationFailed
+from maillab.errors import (
+    CommandFailed,
+    CommandTimeout,
+    RemoteFileError,
+    ValidationFailed,
+)
 from maillab.remote.backend import Backend
 from maillab.remote.listeners import Listener, parse_ss
 from maillab.remote.result import CommandResult, WriteResult
@@ -93,13 +98,21 @@ class Host:
     ) -> CommandResult:
         """Run a command: a string goes through the shell, a list is quoted per word.
 
-        With `check=True` a non-zero exit raises `CommandFailed`.
+        With `check=True` a non-zero exit raises `CommandFailed`.  A command
+        still running after `timeout` raises `CommandTimeout`, and coreutils
+        `timeout` kills it on the host a second later (closing the channel
+        alone would leave it running).
         """
         line = command if isinstance(command, str) else shlex.join(command)
+        limit = timeout or self.timeout
+        line = f"timeout -k 2 {limit + 1:g} sh -c {shlex.quote(line)}"
         if sudo and not getattr(self.backend, "runs_as_root", False):
-            line = "sudo -n -- sh -c " + shlex.quote(line)
+            line = "sudo -n -- " + line
         data = input.encode() if isinstance(input, str) else input
-        result = self.backend.execute(line, input=data, timeout=timeout or self.timeout)
+        try:
+            result = self.backend.execute(line, input=data, timeout=limit)
+        except CommandTimeout:
+            raise CommandTimeout(self.name, _shown(command), limit) from None
         if check and not result.ok:
             raise CommandFailed(self.name, _as_typed(result, command))
         return _as_typed(result, command)
@@ -220,12 +233,18 @@ class Host:
 
 def _as_typed(result: CommandResult, command: str | Sequence[str]) -> CommandResult:
     """The result, naming the command as the caller wrote it (not the sudo wrapper)."""
-    shown = command if isinstance(command, str) else shlex.join(command)
-    if len(shown) > 200:
-        shown = shown[:197] + "..."
     return CommandResult(
-        shown, result.exit_status, result.stdout, result.stderr, result.duration
+        _shown(command),
+        result.exit_status,
+        result.stdout,
+        result.stderr,
+        result.duration,
     )
+
+
+def _shown(command: str | Sequence[str]) -> str:
+    shown = command if isinstance(command, str) else shlex.join(command)
+    return shown if len(shown) <= 200 else shown[:197] + "..."
 
 
 def _read_problem(stderr: str) -> str:

@@ -2,6 +2,7 @@
 
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -69,6 +70,9 @@ def test_timeout_over_ssh_and_the_connection_survives(lab):
     with pytest.raises(CommandTimeout, match="`sleep 10` did not finish within 0.5 s"):
         lab.run("sleep 10", timeout=0.5)
     assert lab.run("echo encore").stdout == "encore\n"
+    # and the command does not go on running on the box
+    time.sleep(1.5)
+    assert "sleep 10" not in lab.run(["ps", "-o", "args=", "-C", "sleep"]).stdout
 
 
 def test_failed_command_over_ssh(lab):
