@@ -7,6 +7,7 @@ maillab/cli.py registers them with one line in `_parser()`:
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -173,16 +174,23 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if args.action == "show":
         print(drill_fault(drill))
         return 0
+    again = _same_target(args)
     with _target(args) as host:
         if args.action == "start":
-            drills.start(host, drill)
-            console.print(drill_symptom(drill))
+            drills.start(host, drill, again=again)
+            console.print(drill_symptom(drill, again))
             return 0
         if args.action == "undo":
             for line in drills.undo(host, drill):
                 console.print(f"  {line}")
             console.print(f"drill {drill.id}: the lab is as it was")
             return 0
+        if not drills.started(host, drill):
+            error_console.print(
+                f"maillab drill check: drill {drill.id} is not started on {host.name}"
+                f" (`maillab drill start {drill.id}{again}`)"
+            )
+            return 2
         report = grade_lab(
             host, _address(host, args), checks=drill.targets, timeout=args.timeout
         )
@@ -204,12 +212,22 @@ def drill_table(found: list[Any]) -> Any:
     return table
 
 
-def drill_symptom(drill: Any) -> Any:
+def _same_target(args: argparse.Namespace) -> str:
+    """The options that reach the same machine again, for suggested commands."""
+    if getattr(args, "host", None):
+        return f" --host {shlex.quote(args.host)}"
+    if getattr(args, "vagrant", None):
+        return f" --vagrant {shlex.quote(args.vagrant)}"
+    name = getattr(args, "name", "default")
+    return "" if name == "default" else f" --name {name}"
+
+
+def drill_symptom(drill: Any, again: str = "") -> Any:
     from rich.panel import Panel
 
     text = (
         f"{drill.symptom}\n\n[dim]Relisez {drill.section}. Quand c'est réparé : "
-        f"maillab drill check {drill.id}[/]"
+        f"maillab drill check {drill.id}{again}[/]"
     )
     return Panel(text, title=f"{drill.id} : {drill.title}")
 

@@ -105,7 +105,7 @@ def load_exercises(folder: Path | None = None) -> list[Exercise]:
     """Every exercise file of a folder (exercises/ by default), in section order."""
     folder = folder or EXERCISES_DIR
     exercises = [
-        parse_exercise(_read_yaml(path), source=str(path))
+        parse_exercise(read_yaml(path), source=str(path))
         for path in sorted(folder.glob("*.yaml"))
     ]
     _check_references(exercises)
@@ -117,18 +117,21 @@ def load_exercises(folder: Path | None = None) -> list[Exercise]:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, error: type[MaillabError] = ExerciseError) -> Any:
+    """A YAML file's data; a syntax error names the file and the line."""
     try:
         return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ExerciseError(
+        raise error(
             f"{path}{line}: not valid YAML ({exc.problem}); check the indentation "
             "and quote values that contain ': ' or start with '*', '&' or '{'"
         ) from None
     except yaml.YAMLError as exc:
-        raise ExerciseError(f"{path}: not valid YAML ({exc})") from None
+        raise error(f"{path}: not valid YAML ({exc})") from None
 
 
 def _check_references(exercises: Iterable[Exercise]) -> None:

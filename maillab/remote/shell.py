@@ -6,10 +6,16 @@ about 9 ms of CPU per command, more than most commands grading runs.  A
 `ShellPool` keeps a few `sudo -n -- sh` processes open, one SSH channel each,
 and writes one command line at a time to their standard input.
 
-Each command's end is marked on both streams with a random token the
-command cannot guess, followed on standard output by its exit status.
+Each command's output is framed on both streams by marks holding a random
+token the command cannot guess, the end mark followed by its exit status.
 Every command runs under coreutils `timeout`, so one that hangs is killed on
 the host itself, and it reads its input (or /dev/null), never the shell's.
+
+Shortcoming: a command that leaves a background process writing to its
+output shares the shell's streams with it.  Output arriving between two
+commands is dropped (it precedes the next start mark), but output arriving
+during a later command would be read as that command's.  The pool is for
+the grader's own short, read-only commands, which start nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from maillab.errors import CommandTimeout
+from maillab.errors import CommandTimeout, HostUnreachable, MaillabError
 from maillab.remote.result import CommandResult
 
 log = logging.getLogger(__name__)
@@ -156,6 +162,8 @@ class Shell:
         self, argv: Sequence[str], *, input: bytes | None = None, timeout: float
     ) -> CommandResult:
         """Run one command; after a timeout or a dead shell, `alive` is False."""
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout:g}")
         start = time.monotonic()
         shown = shlex.join(argv)
         self.channel.sendall(self._line(argv, input, timeout))
@@ -164,6 +172,10 @@ class Shell:
         except _Deadline:
             self.close()
             raise CommandTimeout(self.name, shown, timeout) from None
+        if rc < 0:
+            raise HostUnreachable(
+                self.name, f"the root shell ended during `{shown}` (connection lost?)"
+            )
         if rc in TIMED_OUT and time.monotonic() - start >= timeout:
             raise CommandTimeout(self.name, shown, timeout)
         return CommandResult(
@@ -185,38 +197,91 @@ class Shell:
             command = f"printf %s {data} | base64 -d | {command}"
         else:
             command += " </dev/null"
-        token = self._token.decode()
+        t = self._token.decode()
         return (
-            f"{command}; printf '\\n{token} %d\\n' $?; printf '\\n{token}\\n' >&2\n"
+            f"printf '{t}<\\n'; printf '{t}<\\n' >&2; {command}; "
+            f"printf '\\n{t} %d\\n' $?; printf '\\n{t}\\n' >&2\n"
         ).encode()
 
     def _read_until_marked(self, deadline: float) -> tuple[int, bytes, bytes]:
-        out, err = bytearray(), bytearray()
-        out_mark = b"\n" + self._token + b" "
-        err_mark = b"\n" + self._token + b"\n"
+        begin = self._token + b"<\n"
+        out = _Marked(begin, b"\n" + self._token + b" ", status=True)
+        err = _Marked(begin, b"\n" + self._token + b"\n")
         while True:
             while self.channel.recv_ready():
-                out += self.channel.recv(65536)
+                out.feed(self.channel.recv(65536))
             while self.channel.recv_stderr_ready():
-                err += self.channel.recv_stderr(65536)
-            at = out.find(out_mark)
-            end = out.find(b"\n", at + len(out_mark)) if at >= 0 else -1
-            if end >= 0 and err.find(err_mark) >= 0:
-                rc = int(out[at + len(out_mark) : end])
-                return rc, bytes(out[:at]), bytes(err[: err.find(err_mark)])
+                err.feed(self.channel.recv_stderr(65536))
+            if out.done and err.done:
+                return out.status, out.text, err.text
             if self.channel.exited():
                 # The shell itself is gone (sudo refused, or it was killed).
                 self.alive = False
                 if not (self.channel.recv_ready() or self.channel.recv_stderr_ready()):
-                    return self.channel.exit_status(), bytes(out), bytes(err)
+                    return self.channel.exit_status(), out.leftover, err.leftover
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Deadline
             self.channel.wait(min(remaining, 0.5))
 
 
+class _Marked:
+    """One stream of one command: what comes between its start and end marks.
+
+    What arrives before the start mark is dropped: late output of a process
+    an earlier command left in the background.  The marks are searched in
+    the new bytes only, so a long output is read in linear time.
+    """
+
+    def __init__(self, begin: bytes, end: bytes, *, status: bool = False) -> None:
+        self._buf = bytearray()
+        self._begin, self._end, self._status = begin, end, status
+        self._start = -1  # where the command's output starts
+        self._stop = -1  # where the end mark is
+        self._scanned = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+        if self._start < 0:
+            at = self._buf.find(self._begin, max(0, self._scanned - len(self._begin)))
+            self._scanned = len(self._buf)
+            if at < 0:
+                return
+            self._start = self._scanned = at + len(self._begin)
+        if self._stop < 0:
+            since = max(self._start, self._scanned - len(self._end))
+            at = self._buf.find(self._end, since)
+            self._scanned = len(self._buf)
+            if at >= 0:
+                self._stop = at
+
+    @property
+    def done(self) -> bool:
+        if self._stop < 0:
+            return False
+        return not self._status or self._buf.find(b"\n", self._stop + 1) >= 0
+
+    @property
+    def text(self) -> bytes:
+        return bytes(self._buf[self._start : self._stop])
+
+    @property
+    def status(self) -> int:
+        line = self._buf[self._stop + len(self._end) :].split(b"\n", 1)[0]
+        return int(line)
+
+    @property
+    def leftover(self) -> bytes:
+        """Everything after the start mark (or all), when the shell died."""
+        return bytes(self._buf[max(self._start, 0) :])
+
+
 class _Deadline(Exception):
     pass
+
+
+class PoolClosed(MaillabError):
+    """A command for a ShellPool after its close (a check that outlived grading)."""
 
 
 class Opener(Protocol):
@@ -251,7 +316,9 @@ class ShellPool:
             self._closed = True
             for shell in self._idle:
                 shell.close()
+            self._count -= len(self._idle)
             self._idle.clear()
+            self._ready.notify_all()
 
     @contextmanager
     def _shell(self, timeout: float) -> Iterator[Shell]:
@@ -263,8 +330,10 @@ class ShellPool:
 
     def _take(self, timeout: float) -> Shell:
         with self._ready:
-            while not self._idle and self._count >= self.size:
+            while not self._closed and not self._idle and self._count >= self.size:
                 self._ready.wait()
+            if self._closed:
+                raise PoolClosed(f"{self.name}: the root shells are closed")
             if self._idle:
                 return self._idle.pop()
             self._count += 1

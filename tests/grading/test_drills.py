@@ -55,3 +55,40 @@ def test_a_drill_that_does_not_match_the_lab_changes_nothing(lab_boxes):
     assert lab.host.read("/etc/aliases") == before
     with pytest.raises(DrillError, match="is not started"):
         undo(lab.host, drill)
+
+
+def aliases_drill(replacement: str, commands: tuple[str, ...]) -> Drill:
+    return Drill(
+        id="t-aliases",
+        section="7.3.1",
+        title="t",
+        symptom="t",
+        hint="",
+        edits=(Edit("/etc/aliases", "^equipe:.*$", replacement),),
+        commands=commands,
+        undo_commands=(),
+        targets=("7.3.1/aliases",),
+    )
+
+
+def test_a_failing_command_puts_the_lab_back(lab_boxes):
+    lab = lab_boxes["full"]
+    before = lab.host.read("/etc/aliases")
+    drill = aliases_drill("equipe: jean", ("false",))
+    with pytest.raises(DrillError, match=r"`false` failed \(exit 1\); the lab was put"):
+        start(lab.host, drill)
+    assert lab.host.read("/etc/aliases") == before
+    with pytest.raises(DrillError, match="is not started"):
+        undo(lab.host, drill)
+
+
+def test_the_replacement_is_literal_text(lab_boxes):
+    lab = lab_boxes["full"]
+    before = lab.host.read("/etc/aliases")
+    drill = aliases_drill(r"equipe: jean \9 \n", ())
+    start(lab.host, drill)
+    try:
+        assert "\nequipe: jean \\9 \\n\n" in lab.host.read("/etc/aliases")
+    finally:
+        undo(lab.host, drill)
+    assert lab.host.read("/etc/aliases") == before

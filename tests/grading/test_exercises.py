@@ -60,14 +60,54 @@ def test_drills_load_and_name_real_checks():
     )
 
 
-def test_a_broken_drill_file_is_named(tmp_path):
+GOOD = "id: d\nsection: '7.3.1'\ntitle: t\nsymptom: s\ntargets: [7.3.1/aliases]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id: d\nsection: '7.3.1'\ntitle: t\n",
+            r"d\.yaml: symptom: missing or not text",
+        ),
+        (GOOD.replace("[7.3.1/aliases]", "[7.3.1/nope]"), "unknown check 7.3.1/nope"),
+        (GOOD.replace("[7.3.1/aliases]", "7.3.1/aliases"), "targets: give a list"),
+        (GOOD + "commands: newaliases\n", "commands: give a list"),
+        (GOOD + "commands: [[a]]\n", "commands: each item must be text"),
+        (GOOD.replace("id: d", "id: ../d"), "must be the file's name"),
+        (GOOD.replace("id: d", "id: e"), "must be the file's name"),
+        (GOOD + "edits: [{path: etc/x, replace: a, with: b}]\n", "must be absolute"),
+        (
+            GOOD + "edits: [{path: /x, replace: '(', with: b}]\n",
+            r"edits\[0\]: bad regex",
+        ),
+        (GOOD + "edits: [{path: /x}]\n", r"edits\[0\]: give path:, replace:"),
+        ("id: d\ntitle: [unclosed\n", r"d\.yaml:3: not valid YAML"),
+        ("", "a drill file is a mapping"),
+        ("- a\n- b\n", "a drill file is a mapping"),
+    ],
+)
+def test_a_broken_drill_file_is_named(tmp_path, text, message):
     from maillab.grading.drills import DrillError, load_drills
 
-    (tmp_path / "d.yaml").write_text("id: d\nsection: '7.3.1'\ntitle: t\n")
-    with pytest.raises(DrillError, match=r"d\.yaml: missing or wrong field 'symptom'"):
+    (tmp_path / "d.yaml").write_text(text)
+    with pytest.raises(DrillError, match=message) as caught:
         load_drills(tmp_path)
-    (tmp_path / "d.yaml").write_text(
-        "id: d\nsection: '7.3.1'\ntitle: t\nsymptom: s\ntargets: [7.3.1/nope]\n"
-    )
-    with pytest.raises(DrillError, match="drill d: unknown check 7.3.1/nope"):
+    assert str(tmp_path / "d.yaml") in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_drill_file_that_is_not_utf8(tmp_path):
+    from maillab.grading.drills import DrillError, load_drills
+
+    (tmp_path / "d.yaml").write_bytes(b"id: d\ntitle: \xe9t\xe9\n")
+    with pytest.raises(DrillError, match=r"d\.yaml: not UTF-8 text"):
         load_drills(tmp_path)
+
+
+def test_one_broken_drill_file_does_not_stop_another_drill(tmp_path):
+    from maillab.grading.drills import find_drill
+
+    (tmp_path / "d.yaml").write_text(GOOD)
+    (tmp_path / "broken.yaml").write_text("id: [\n")
+    assert find_drill("d", tmp_path).targets == ("7.3.1/aliases",)

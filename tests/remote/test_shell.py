@@ -89,3 +89,60 @@ def test_threads_share_a_few_shells():
         (n, f"{n}-{i}\n") for n in range(8) for i in range(15)
     )
     assert 1 <= p.opened <= 3
+
+
+def test_late_output_of_a_background_process_is_not_the_next_command_s(shells):
+    first = shells.run(
+        ["sh", "-c", "(sleep 0.5; echo LATE; echo LATEERR >&2) & echo first"],
+        timeout=5,
+    )
+    assert first.stdout == "first\n"
+    time.sleep(1)
+    after = shells.run(["echo", "next"], timeout=5)
+    assert (after.stdout, after.stderr) == ("next\n", "")
+
+
+def test_a_long_output_comes_whole(shells):
+    result = shells.run(
+        ["sh", "-c", "head -c 20000000 /dev/zero | tr '\\0' y"], timeout=30
+    )
+    assert len(result.stdout) == 20_000_000 and set(result.stdout) == {"y"}
+
+
+def test_a_closed_pool_refuses_work_instead_of_waiting():
+    from maillab.remote.shell import PoolClosed
+
+    p = pool(size=1)
+    assert p.run(["echo", "x"], timeout=5).stdout == "x\n"
+    p.close()
+    with pytest.raises(PoolClosed, match="closed"):
+        p.run(["echo", "x"], timeout=5)
+
+
+def test_a_closed_pool_wakes_a_thread_waiting_for_a_shell():
+    from maillab.remote.shell import PoolClosed
+
+    p = pool(size=1)
+    errors: list[BaseException] = []
+    busy = threading.Thread(target=lambda: p.run(["sleep", "1"], timeout=5))
+    busy.start()
+    time.sleep(0.2)
+
+    def waiter() -> None:
+        try:
+            p.run(["echo", "x"], timeout=5)
+        except PoolClosed as exc:
+            errors.append(exc)
+
+    waiting = threading.Thread(target=waiter)
+    waiting.start()
+    time.sleep(0.2)
+    p.close()
+    waiting.join(timeout=5)
+    busy.join(timeout=5)
+    assert not waiting.is_alive() and len(errors) == 1
+
+
+def test_a_timeout_must_be_positive(shells):
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        shells.run(["true"], timeout=0)

@@ -16,6 +16,14 @@ def check_service_active(lab: Context, *, unit: str) -> Verdict:
     return Verdict(state == "active", f"{unit}: {state}")
 
 
+@check("service_enabled")
+def check_service_enabled(lab: Context, *, unit: str) -> Verdict:
+    """A systemd unit starts at boot (enabled), not only running now."""
+    result = lab.run(["systemctl", "is-enabled", unit])
+    state = result.stdout.strip() or result.stderr.strip()
+    return Verdict(state == "enabled", f"{unit}: {state}")
+
+
 def listening_ports(lab: Context) -> dict[int, set[str]]:
     """TCP port -> the names of the processes that hold its socket."""
     result = lab.run(["ss", "-Hlntp"])
