@@ -309,7 +309,11 @@ class ShellPool:
     ) -> CommandResult:
         """Run a command as root in one of the pool's shells."""
         with self._shell(timeout) as shell:
-            return shell.run(argv, input=input, timeout=timeout)
+            try:
+                return shell.run(argv, input=input, timeout=timeout)
+            except BaseException:
+                shell.close()  # it may hold half a command line: never reuse it
+                raise
 
     def close(self) -> None:
         with self._ready:
