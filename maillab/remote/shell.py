@@ -146,7 +146,8 @@ class ProcessChannel:
         self._proc.wait()
         for stream in (self._in, self._proc.stdout, self._proc.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(BrokenPipeError):  # unsent input
+                    stream.close()
 
 
 class Shell:
