@@ -167,7 +167,13 @@ class Shell:
             raise ValueError(f"timeout must be positive, not {timeout:g}")
         start = time.monotonic()
         shown = shlex.join(argv)
-        self.channel.sendall(self._line(argv, input, timeout))
+        try:
+            self.channel.sendall(self._line(argv, input, timeout))
+        except OSError as exc:
+            self.close()
+            raise HostUnreachable(
+                self.name, f"the root shell is gone ({exc}) before `{shown}`"
+            ) from None
         try:
             rc, out, err = self._read_until_marked(start + timeout + 5)
         except _Deadline:
