@@ -184,7 +184,14 @@ def test_drill_list_show_and_a_missing_name():
     assert "edit /etc/opendkim.conf" in shown.stdout
     assert "checks: 7.3.5/opendkim-conf, 7.3.5/milter-socket" in shown.stdout
     missing = maillab("drill", "start")
-    assert missing.returncode == 2 and "name the drill" in missing.stderr
+    assert missing.returncode == 2
+    assert "the following arguments are required: drill" in missing.stderr
     unknown = maillab("drill", "show", "nope")
     assert unknown.returncode != 0
     assert "no drill 'nope'; choose one of aliases-equipe" in unknown.stderr
+
+
+def test_check_of_an_unknown_check_names_the_section_s_checks():
+    proc = maillab("check", "7.3.2/nope")
+    assert proc.returncode == 1
+    assert "no check '7.3.2/nope'; 7.3.2 has 7.3.2/ports, 7.3.2/ssl" in proc.stderr

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from maillab.errors import MaillabError
 from maillab.grading.batch import find_clones, grade_class, merge
 from maillab.grading.export import from_json, write_outputs
 from maillab.grading.lab import grade_lab
@@ -31,7 +32,9 @@ def add_commands(sub: Any, command: Command) -> None:
     check = command(
         "check", cmd_check, "am I done? the graded checks of a section", True
     )
-    check.add_argument("exercise", nargs="?", help="7.3.2, an exercise id, or all")
+    check.add_argument(
+        "exercise", nargs="?", help="7.3.2 (a section), 7.3.2/auth (one check), or all"
+    )
     check.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     check.add_argument("--json", action="store_true", help="print JSON")
     grade = command("grade", cmd_grade, "grade a class of lab machines", box=False)
@@ -46,17 +49,36 @@ def add_commands(sub: Any, command: Command) -> None:
         "--invert", action="store_true", help="a fresh lab: every check must fail"
     )
     val.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
-    drill = command(
-        "drill", cmd_drill, "break-fix drills: break the lab, find and fix it", True
-    )
-    drill.add_argument(
-        "action",
-        choices=["list", "start", "check", "undo", "show"],
-        help="list the drills; start one (prints the symptom); check it "
-        "(exit 0 once fixed); undo it (files put back); show its fault (instructors)",
-    )
-    drill.add_argument("drill", nargs="?", help="the drill's id (see `list`)")
-    drill.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    _add_drill(sub)
+
+
+def _add_drill(sub: Any) -> None:
+    """`maillab drill ACTION [NAME]`: one sub-parser per action, so that the
+    options may come before or after the drill's name."""
+    about = "break-fix drills: break the lab, find and fix it"
+    drill = sub.add_parser("drill", help=about, description=about)
+    drill.set_defaults(func=lambda _: drill.print_help() or 2)
+    actions = drill.add_subparsers(metavar="ACTION")
+    for action, help, named, remote in (
+        ("list", "the drills: id, section, symptom", False, False),
+        ("start", "break the lab; prints the symptom", True, True),
+        ("check", "the drill's checks; exit 0 once fixed", True, True),
+        ("undo", "put the files back, restart the services", True, True),
+        ("show", "what the drill breaks (for instructors: it spoils it)", True, False),
+    ):
+        p = actions.add_parser(action, help=help, description=help)
+        if named:
+            p.add_argument("drill", help="the drill's id (see `maillab drill list`)")
+        if remote:
+            p.add_argument(
+                "--name", default="default", help="the lab box (default: default)"
+            )
+            where = p.add_mutually_exclusive_group()
+            where.add_argument("--host", help="a Host entry of ~/.ssh/config")
+            where.add_argument("--vagrant", metavar="DIR", help="a Vagrant VM folder")
+        if action == "check":
+            p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+        p.set_defaults(func=cmd_drill, action=action)
 
 
 def _target(args: argparse.Namespace) -> Host:
@@ -78,9 +100,23 @@ def _address(host: Host, args: argparse.Namespace) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from maillab.render import console
 
+    exercise, checks = args.exercise, None
+    if exercise and "/" in exercise:  # one check, as the report names it
+        from maillab.grading.exercise import load_exercises
+
+        known = [c.id for e in load_exercises() for c in e.checks]
+        if exercise not in known:
+            section = exercise.partition("/")[0]
+            near = ", ".join(k for k in known if k.startswith(section + "/"))
+            raise MaillabError(f"no check {exercise!r}; {section} has {near or 'none'}")
+        exercise, checks = None, [args.exercise]
     with _target(args) as host:
         report = grade_lab(
-            host, _address(host, args), exercise=args.exercise, timeout=args.timeout
+            host,
+            _address(host, args),
+            exercise=exercise,
+            checks=checks,
+            timeout=args.timeout,
         )
     if args.json:
         from maillab.grading.export import to_json
@@ -167,9 +203,6 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if args.action == "list":
         console.print(drill_table(drills.load_drills()))
         return 0
-    if not args.drill:
-        error_console.print(f"maillab drill {args.action}: name the drill (see `list`)")
-        return 2
     drill = drills.find_drill(args.drill)
     if args.action == "show":
         print(drill_fault(drill))
