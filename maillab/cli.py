@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -30,6 +31,9 @@ from maillab.status import machine_status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:
+        # `maillab status --json | head`: end quietly, as Unix tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

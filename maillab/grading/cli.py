@@ -157,15 +157,23 @@ def cmd_grade(args: argparse.Namespace) -> int:
         exercise=args.exercise,
         progress=progress,
     )
+    graded = {r.student for r in reports}
     if args.out:
         reports = _merge_into(Path(args.out), reports)
+        kept = [r.student for r in reports if r.student not in graded]
+        if kept:
+            error_console.print(
+                f"kept the earlier results of {', '.join(kept)} from {args.out} "
+                "(not graded in this run)"
+            )
     console.print(class_table(reports))
     for clone in find_clones(reports):
         console.print(
             f"[bold red]same {clone.kind} key[/] ({clone.fingerprint}): "
             + ", ".join(clone.students)
         )
-    return 0
+    # 1 when a machine of this run could not be graded (listed under the table)
+    return 1 if any(r.unreachable for r in reports if r.student in graded) else 0
 
 
 def _merge_into(out: Path, reports: list[LabReport]) -> list[LabReport]:

@@ -77,7 +77,11 @@ def to_csv(reports: Iterable[LabReport]) -> str:
 
 
 def to_gradescope(report: LabReport) -> dict[str, Any]:
-    """Gradescope's results.json for one submission (hidden checks: after_published)."""
+    """Gradescope's results.json for one submission (hidden checks: after_published).
+
+    write_outputs writes none for an unreachable machine: Gradescope would
+    read its empty test list as a score of zero.
+    """
     tests = [
         {
             "name": r.title,
@@ -100,6 +104,18 @@ def to_gradescope(report: LabReport) -> dict[str, Any]:
     return data
 
 
+def clones_csv(reports: list[LabReport]) -> str:
+    """Machines that share an SSH host key or a DKIM key: one row per group."""
+    from maillab.grading.batch import find_clones
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["key", "fingerprint", "students"])
+    for clone in find_clones(reports):
+        writer.writerow([clone.kind, clone.fingerprint, " ".join(clone.students)])
+    return buffer.getvalue()
+
+
 def write_outputs(reports: list[LabReport], out: Path) -> list[Path]:
     """Every format into a folder: results.json, junit.xml, grades.csv, pages."""
     out.mkdir(parents=True, exist_ok=True)
@@ -107,10 +123,16 @@ def write_outputs(reports: list[LabReport], out: Path) -> list[Path]:
         out / "results.json": to_json(reports),
         out / "junit.xml": to_junit(reports),
         out / "grades.csv": to_csv(reports),
+        out / "clones.csv": clones_csv(reports),
     }
     for rep in reports:
         folder = out / "students" / _safe(rep.student)
-        written[folder / "results.json"] = json.dumps(to_gradescope(rep), indent=2)
+        stale = folder / "results.json"
+        if rep.unreachable is None:
+            written[stale] = json.dumps(to_gradescope(rep), indent=2)
+        elif stale.exists():
+            # not graded: no Gradescope score at all, rather than a zero
+            stale.unlink()
         written[folder / "feedback.html"] = render_html(rep)
     for path, text in written.items():
         path.parent.mkdir(parents=True, exist_ok=True)

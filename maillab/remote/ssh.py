@@ -251,5 +251,10 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, socket.timeout | TimeoutError):
         return "timed out"
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        # one socket error per address tried: say what the first one was
+        for error in exc.errors.values():
+            text = getattr(error, "strerror", None)
+            if text:
+                return str(text)[0].lower() + str(text)[1:]
         return "connection refused"
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -100,7 +100,8 @@ def test_the_class_in_one_grade_run(lab_boxes, tmp_path, capsys):
     roster = _roster(lab_boxes, tmp_path / "roster.csv")
     out = tmp_path / "out"
     argv = ["grade", "--roster", str(roster), "--jobs", "4", "--timeout", "20"]
-    assert grading_main([*argv, "--out", str(out)]) == 0
+    # 1: david's machine could not be graded
+    assert grading_main([*argv, "--out", str(out)]) == 1
     reports = {r.student: r for r in from_json((out / "results.json").read_text())}
 
     everything = {e.id for e in load_exercises()}
@@ -114,6 +115,10 @@ def test_the_class_in_one_grade_run(lab_boxes, tmp_path, capsys):
     assert "elsewhere.sock" in faulty["7.3.5/milter-socket"].detail
     assert reports["chloe"].points == total(everything) - 4
     assert reports["david"].unreachable and reports["david"].results == []
+    assert "connection refused" in reports["david"].unreachable
+    # no Gradescope score for a machine not graded (it would read as zero)
+    assert not (out / "students/david/results.json").exists()
+    assert (out / "students/david/feedback.html").exists()
     assert "unreachable" in (out / "grades.csv").read_text().splitlines()[-1]
     assert "about" in capsys.readouterr().err  # progress with an ETA
 
@@ -129,7 +134,7 @@ def test_regrade_one_exercise_merges_into_earlier_results(lab_boxes, tmp_path):
     roster = _roster(lab_boxes, tmp_path / "roster.csv")
     out = tmp_path / "out"
     base = ["grade", "--roster", str(roster), "--out", str(out)]
-    assert grading_main(base) == 0
+    assert grading_main(base) == 1  # david is unreachable
     assert grading_main([*base, "--student", "chloe", "--exercise", "7.3.5"]) == 0
     reports = {r.student: r for r in from_json((out / "results.json").read_text())}
     assert len(reports) == 4

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from maillab.grading.batch import find_clones, merge
 from maillab.grading.exercise import load_exercises
-from maillab.grading.export import to_csv, to_gradescope, to_junit
+from maillab.grading.export import clones_csv, to_csv, to_gradescope, to_junit
 from maillab.grading.result import CheckResult, LabReport, Status
 from maillab.grading.roster import parse_roster
 
@@ -62,6 +62,10 @@ def test_exports_from_the_same_records():
     page = to_gradescope(a)
     assert page["score"] == 1.0 and "secret detail" not in json.dumps(page["tests"][1])
     assert [c.students for c in find_clones([a, b, c])] == [("ana", "cat")]
+    assert clones_csv([a, b, c]).splitlines() == [
+        "key,fingerprint,students",
+        "ssh,k1,ana cat",
+    ]
 
 
 def test_merge_keeps_other_exercises():
