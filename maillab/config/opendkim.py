@@ -623,7 +623,8 @@ def _lint_socket(conf: OpendkimConf, out: _Findings) -> None:
             conf.path,
             socket.line,
             f"Postfix reaches this socket as smtpd_milters = {milter}",
-            "use that value in main.cf (smtpd_milters and non_smtpd_milters)",
+            "main.cf's smtpd_milters and non_smtpd_milters must name it so "
+            "(`maillab lint` on the lab compares them)",
             "opendkim.postfix-milter",
         )
 

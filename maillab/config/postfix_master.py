@@ -537,12 +537,18 @@ def _referenced_transports(
 def _unknown_pipe_user(
     path: str, service: Service, user: str, severity: Severity = Severity.ERROR
 ) -> Finding:
+    fix = (
+        "use an existing user (Debian's SpamAssassin runs as debian-spamd)"
+        if severity is Severity.ERROR
+        else "nothing in main.cf or master.cf uses this service: it can stay "
+        "as Debian ships it (create the user only if you start using it)"
+    )
     return Finding(
         severity,
         path,
         service.line,
         f"pipe service {service.key} runs as user={user}, but there is no "
         f"such user on this system: every delivery through it fails",
-        "use an existing user (Debian's SpamAssassin runs as debian-spamd)",
+        fix,
         "postfix.master.unknown-pipe-user",
     )
