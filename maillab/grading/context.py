@@ -85,10 +85,10 @@ class Context:
     host: Host
     address: str
     timeout: float = 10.0
-    _cache: dict[tuple[str, str], CommandResult] = field(default_factory=dict)
-    _locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
+    # command results and memoised values, by key; one lock per key
+    _done: dict[tuple[str, ...], object] = field(default_factory=dict, repr=False)
+    _locks: dict[tuple[str, ...], threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
-    _memo: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
     shells: ShellPool | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -100,13 +100,8 @@ class Context:
         """A read-only command's result, as root, from the cache after the first."""
         if not is_read_only(argv):
             raise NotReadOnly(f"refused to run `{shlex.join(argv)}` while grading")
-        key = (shlex.join(argv), input)
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._cache:
-                self._cache[key] = self._execute(argv, input)
-            return self._cache[key]
+        key = ("run", shlex.join(argv), input)
+        return self._once(key, lambda: self._execute(argv, input))
 
     def _execute(self, argv: Sequence[str], input: str) -> CommandResult:
         if self.shells is None:
@@ -134,10 +129,13 @@ class Context:
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """`compute()`, once a grading: for what checks derive from commands."""
-        key = ("memo", name)
+        return self._once(("memo", name), compute)
+
+    def _once(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """One computation per key, even when several checks ask at once."""
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in self._memo:
-                self._memo[key] = compute()
-            return cast(T, self._memo[key])
+            if key not in self._done:
+                self._done[key] = compute()
+            return cast(T, self._done[key])

@@ -153,7 +153,7 @@ class _Fields:
 
 
 def started(host: Host, drill: Drill) -> bool:
-    return host.run(["test", "-e", drill.state_file], sudo=True).ok
+    return host.exists(drill.state_file)
 
 
 def start(host: Host, drill: Drill, *, again: str = "") -> list[str]:
