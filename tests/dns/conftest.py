@@ -6,9 +6,7 @@ file: it is a DNS fixture, not a stand-in for a mail daemon.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 
 import dns.exception
 import dns.name
@@ -17,12 +15,6 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 import pytest
-
-from maillab.box import Box
-from maillab.box.tools import require_root, require_tools
-from maillab.course import provision
-from maillab.errors import MaillabError
-from maillab.remote.host import Host
 
 TIMEOUT = "TIMEOUT"  # a record value that makes the server time out
 
@@ -76,38 +68,8 @@ def fake_dns():
 # The lab box -----------------------------------------------------------------
 
 
-def _no_lab(reason: str) -> None:
-    if os.environ.get("MAILLAB_REQUIRE_LAB") == "1":
-        pytest.fail(f"MAILLAB_REQUIRE_LAB=1 but no lab box: {reason}")
-    pytest.skip(f"no lab box: {reason}")
-
-
-@dataclass
-class Provisioned:
-    box: Box
-    host: Host
-    first_run: list = field(repr=False)
-
-    @property
-    def address(self) -> str:
-        return self.box.address
-
-
 @pytest.fixture(scope="session")
-def provisioned() -> Iterator[Provisioned]:
+def provisioned(provision_box):
     """A fresh box (d-<pid>) with the whole chapter applied; destroyed at the end."""
-    try:
-        require_root()
-        require_tools()
-    except MaillabError as exc:
-        _no_lab(str(exc))
-    box = Box(f"d-{os.getpid() % 100000}")
-    if box.exists:
-        box.destroy()
-    box.up()
-    host = box.host(timeout=120)
-    try:
-        yield Provisioned(box, host, list(provision(host, until="all")))
-    finally:
-        host.close()
-        box.destroy()
+    with provision_box("d") as lab:
+        yield lab

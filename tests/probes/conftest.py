@@ -1,46 +1,34 @@
 """A box provisioned with the whole chapter, for the probes' lab tests.
 
-A copy of tests/course/conftest.py's fixture (importlib mode cannot import
-it from there), on boxes named r-<pid>.  The broken-state tests change this
-box and put it back; it is destroyed at the end of the run.
+From tests/conftest.py's provision_box, on a box named r-<pid>.  The
+broken-state tests change this box and put it back; it is destroyed at the
+end of the run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from maillab.box import Box
-from maillab.course import provision
-from maillab.course.lab import read_passwords
-from maillab.remote.host import Host
 
 
 @dataclass
 class Provisioned:
-    box: Box
-    host: Host
-    # Secrets: kept out of repr, so out of pytest's failure reports.
-    passwords: dict[str, str] = field(repr=False)
+    """The folder's provisioned box, and the faults the probes put in and take out."""
 
-    @property
-    def address(self) -> str:
-        return self.box.address
+    lab: Any  # tests/conftest.py's ProvisionedBox: box, host, passwords, tls()
 
-    def tls(self) -> ssl.SSLContext:
-        """Trust the lab's own certificate (names are checked by the probes)."""
-        context = ssl.create_default_context(
-            cadata=self.host.read("/etc/ssl/certs/postfix.pem")
-        )
-        context.check_hostname = False
-        return context
+    def __getattr__(self, name: str) -> Any:
+        if name == "lab":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.lab, name)
 
     @contextlib.contextmanager
     def postconf(self, **settings: str) -> Iterator[None]:
@@ -84,15 +72,6 @@ class Provisioned:
 
 
 @pytest.fixture(scope="session")
-def provisioned(lab_box: Box) -> Iterator[Provisioned]:
-    box = Box(f"r-{os.getpid() % 100000}")
-    if box.exists:
-        box.destroy()
-    box.up()
-    host = box.host(timeout=120)
-    try:
-        list(provision(host, until="all"))
-        yield Provisioned(box, host, read_passwords(host))
-    finally:
-        host.close()
-        box.destroy()
+def provisioned(lab_box: Box, provision_box) -> Iterator[Provisioned]:
+    with provision_box("r") as lab:
+        yield Provisioned(lab)

@@ -1,9 +1,9 @@
 """A provisioned box, the outside mail host and a headless Chromium on Roundcube.
 
-The box fixture is a copy of tests/course/conftest.py's (importlib mode
-cannot import it from there), on boxes named w-<pid>, destroyed after the
-run.  Without root and the box tools, or without Chromium and Playwright,
-the tests skip with the reason; with MAILLAB_REQUIRE_LAB=1 they fail.
+The box comes from tests/conftest.py's provision_box, named w-<pid>,
+destroyed after the run.  Without root and the box tools, or without
+Chromium and Playwright, the tests skip with the reason; with
+MAILLAB_REQUIRE_LAB=1 they fail.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pytest
 
 from maillab.box import Box
 from maillab.box.tools import require_root, require_tools
-from maillab.course import provision
 from maillab.course.lab import read_passwords
 from maillab.errors import MaillabError
 from maillab.peer import Peer
@@ -52,7 +51,7 @@ class Provisioned:
 
 
 @pytest.fixture(scope="session")
-def provisioned() -> Iterator[Provisioned]:
+def provisioned(provision_box) -> Iterator[Provisioned]:
     # This box serves the browser only: no browser, no box.
     reason = missing_browser()
     if reason is not None:
@@ -66,18 +65,9 @@ def provisioned() -> Iterator[Provisioned]:
     if reuse:
         yield from _reused(Box(reuse))
         return
-    box = Box(f"w-{os.getpid() % 100000}")
-    if box.exists:
-        box.destroy()
-    box.up()
-    host = box.host(timeout=120)
-    try:
-        list(provision(host, until="all"))
-        secrets = {user: Secret(p) for user, p in read_passwords(host).items()}
-        yield Provisioned(box, host, secrets)
-    finally:
-        host.close()
-        box.destroy()
+    with provision_box("w") as lab:
+        secrets = {user: Secret(p) for user, p in lab.passwords.items()}
+        yield Provisioned(lab.box, lab.host, secrets)
 
 
 def _reused(box: Box) -> Iterator[Provisioned]:
